@@ -1,0 +1,114 @@
+# edge-chat: two commands on a fresh machine.
+#   make dev    installs what is missing, builds, serves http://127.0.0.1:$(PORT)
+#   make test   installs what is missing, builds, runs every suite (fails on the first failure)
+# Everything the project needs is installed from here; nothing relies on a hand install.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -e -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 8787
+STATE_DIR ?= .wrangler/state
+CHAT_SEND_BURST ?= 10
+CHAT_SEND_PER_SEC ?= 1
+
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/[^0-9.]/,""); print}' Cargo.lock)
+WORKER_BUILD_VERSION := $(shell awk '/^name = "worker"$$/{getline; gsub(/[^0-9.]/,""); print}' Cargo.lock)
+
+# worker-build would download these from GitHub, which is unreachable: point it
+# at the pinned local ones (wasm-bindgen from crates.io, wasm-opt and esbuild from npm).
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/binaryen/bin/wasm-opt
+export ESBUILD_BIN := $(CURDIR)/node_modules/esbuild/bin/esbuild
+export WRANGLER_SEND_METRICS := false
+export CHROMEDRIVER := /usr/bin/chromedriver
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON := $(CURDIR)/tests/webdriver.json
+export WASM_BINDGEN_TEST_TIMEOUT := 120
+
+RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+WORKER := build/worker/shim.mjs
+
+.PHONY: help dev test tools browser lint unit wasm-test e2e browser-test worker bench clean
+
+help:
+	@echo "make dev    - install what is missing, build, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   - install what is missing, build, run every test suite"
+
+## ---- installs (each step is skipped when already done) ----
+
+tools: .tools/rust-target .tools/wasm-bindgen-$(WASM_BINDGEN_VERSION) .tools/worker-build-$(WORKER_BUILD_VERSION) node_modules/.installed
+
+.tools/rust-target:
+	@mkdir -p .tools
+	rustup target add wasm32-unknown-unknown
+	@touch $@
+
+.tools/wasm-bindgen-$(WASM_BINDGEN_VERSION):
+	@mkdir -p .tools
+	@if [ "$$($(WASM_BINDGEN_BIN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+	@touch $@
+
+.tools/worker-build-$(WORKER_BUILD_VERSION):
+	@mkdir -p .tools
+	@if [ "$$($(CARGO_BIN)/worker-build --version 2>/dev/null)" != "worker-build $(WORKER_BUILD_VERSION)" ]; then \
+		cargo install worker-build --version $(WORKER_BUILD_VERSION) --force; fi
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium and ChromeDriver drive the wasm and browser tests.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; }
+
+.dev.vars:
+	@umask 077; printf 'JWT_SECRET=%s\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" > $@
+	@echo "created .dev.vars with a random JWT_SECRET (never commit it)"
+
+## ---- build ----
+
+# Also the wrangler.toml build command; Make skips it when nothing changed.
+worker: $(WORKER)
+
+$(WORKER): $(RUST_SOURCES) | tools
+	$(CARGO_BIN)/worker-build --release
+	@touch $@
+
+## ---- serve ----
+
+dev: tools .dev.vars $(WORKER)
+	exec npx wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE_DIR) \
+		--var CHAT_SEND_BURST:$(CHAT_SEND_BURST) --var CHAT_SEND_PER_SEC:$(CHAT_SEND_PER_SEC) \
+		--show-interactive-dev-session=false
+
+## ---- tests ----
+
+test: tools browser lint unit wasm-test e2e browser-test
+
+lint: tools
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+unit:
+	cargo test
+
+wasm-test: tools browser
+	cargo test --target wasm32-unknown-unknown --no-default-features --test wasm
+
+e2e: tools browser .dev.vars $(WORKER)
+	node tests/run.mjs e2e
+
+browser-test: tools browser .dev.vars $(WORKER)
+	node tests/run.mjs browser
+
+bench: tools .dev.vars $(WORKER)
+	node bench/run.mjs
+
+clean:
+	rm -rf build target .tools

@@ -1,0 +1,95 @@
+//! HTTP helpers: JSON responses in the contract's shape, security headers,
+//! and bounded body reads. Every response the Worker returns passes through here.
+//!
+//! Building a `Response` only fails if the runtime itself is broken, so these
+//! helpers return `worker::Result` and the entry point lets such a failure
+//! surface as the runtime's own 500 instead of panicking.
+
+use crate::core::error::{ApiError, ErrorCode};
+use worker::{Headers, Request, Response, Result};
+
+/// Content-Security-Policy for everything we serve: only our own scripts,
+/// styles and connections; images also from `blob:`/`data:` (avatar previews).
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers every response carries. Headers of a fetched
+/// response (a static asset) are immutable, so they are copied into a new set;
+/// a WebSocket upgrade (101) passes through untouched.
+pub fn secure(resp: Response) -> Result<Response> {
+    if resp.status_code() == 101 {
+        return Ok(resp);
+    }
+    let headers = Headers::new();
+    for (name, value) in resp.headers().entries() {
+        headers.set(&name, &value)?;
+    }
+    headers.set("Content-Security-Policy", CSP)?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    headers.set("Referrer-Policy", "strict-origin-when-cross-origin")?;
+    headers.set("X-Frame-Options", "DENY")?;
+    let status = resp.status_code();
+    let (_, body) = resp.into_parts();
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body))
+}
+
+/// A JSON response with the given status.
+pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
+    let mut resp = Response::ok(value.to_string())?.with_status(status);
+    let headers = resp.headers_mut();
+    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
+/// 204 No Content.
+pub fn no_content() -> Result<Response> {
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// The contract's error response: `{"error": {"code", "message"}}`, plus
+/// `Retry-After` for `rate_limited`.
+pub fn error(err: &ApiError) -> Result<Response> {
+    let mut resp = json(err.status(), &err.to_body())?;
+    if let Some(secs) = err.retry_after_secs() {
+        resp.headers_mut().set("Retry-After", &secs.to_string())?;
+    }
+    Ok(resp)
+}
+
+/// Logs an internal failure and turns it into the generic `internal` error:
+/// the detail stays in the log, the client sees a plain sentence.
+pub fn internal(context: &str, detail: impl std::fmt::Display) -> ApiError {
+    worker::console_error!("internal error in {context}: {detail}");
+    ApiError::internal()
+}
+
+/// Reads a request body, refusing more than `max` bytes with 413.
+pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, ApiError> {
+    let declared = req.headers().get("Content-Length").ok().flatten();
+    if declared
+        .and_then(|len| len.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > max)
+    {
+        return Err(too_large(max));
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| internal("reading the request body", e))?;
+    if bytes.len() > max {
+        return Err(too_large(max));
+    }
+    Ok(bytes)
+}
+
+fn too_large(max: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::TooLarge,
+        format!("The request body is larger than {} KiB.", max / 1024),
+    )
+}

@@ -1,0 +1,29 @@
+//! The Cloudflare shell around the core (wasm32 only).
+//!
+//! Each file carries out one kind of platform work; none of them decides
+//! product rules, which live in [`crate::core`].
+
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod router;
+
+#[cfg(feature = "worker-entry")]
+pub mod account_object;
+#[cfg(feature = "worker-entry")]
+pub mod directory_object;
+#[cfg(feature = "worker-entry")]
+pub mod room_object;
+
+#[cfg(feature = "worker-entry")]
+mod entry {
+    use worker::{event, Context, Env, Request, Response, Result};
+
+    /// The Worker's fetch handler: every request, API or static asset, comes here
+    /// first so that one place sets the security headers and the error shape.
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+        console_error_panic_hook::set_once();
+        Ok(super::router::handle(req, env).await)
+    }
+}

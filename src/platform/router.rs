@@ -1,0 +1,54 @@
+//! Routes each request to its handler and turns every outcome into a response
+//! with the security headers. API errors become the contract's JSON error body;
+//! anything that is not `/api/` is a static asset (with the single-page-app
+//! fallback configured in wrangler.toml).
+
+use super::http;
+use crate::core::error::ApiError;
+use worker::{Env, Method, Request, Response};
+
+/// Handles one request. Never fails: a broken runtime still yields a plain 500.
+pub async fn handle(req: Request, env: Env) -> Response {
+    let resp = match dispatch(req, env).await {
+        Ok(resp) => http::secure(resp),
+        Err(err) => http::error(&err).and_then(http::secure),
+    };
+    resp.unwrap_or_else(|e| {
+        worker::console_error!("could not build a response: {e}");
+        Response::error("internal error", 500).unwrap_or_else(|_| empty())
+    })
+}
+
+fn empty() -> Response {
+    Response::builder().with_status(500).empty()
+}
+
+async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
+    let path = req.path();
+    if !path.starts_with("/api/") && path != "/api" {
+        return assets(req, &env).await;
+    }
+    let method = req.method();
+    let segments: Vec<&str> = path
+        .trim_start_matches("/api")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let result = match (method, segments.as_slice()) {
+        (Method::Get | Method::Head, ["health"]) => {
+            http::json(200, &serde_json::json!({"status": "ok"}))
+        }
+        _ => return Err(ApiError::not_found("There is no such API endpoint.")),
+    };
+    result.map_err(|e| http::internal("building a response", e))
+}
+
+async fn assets(req: Request, env: &Env) -> Result<Response, ApiError> {
+    let fetcher = env
+        .assets("ASSETS")
+        .map_err(|e| http::internal("the ASSETS binding", e))?;
+    fetcher
+        .fetch_request(req)
+        .await
+        .map_err(|e| http::internal("serving a static asset", e))
+}

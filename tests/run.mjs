@@ -1,0 +1,29 @@
+// Runs one test suite (tests/<suite>/*.test.mjs) with node's test runner against a
+// fresh `wrangler dev` started here; the server is always stopped afterwards.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, startServer } from './lib/server.mjs';
+
+const suite = process.argv[2];
+if (!['e2e', 'browser'].includes(suite)) {
+  console.error('usage: node tests/run.mjs e2e|browser');
+  process.exit(2);
+}
+const dir = join(ROOT, 'tests', suite);
+const files = readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
+const server = await startServer();
+console.log(`${suite}: wrangler dev ready at ${server.url} (state ${server.stateDir})`);
+let code = 1;
+try {
+  code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+      cwd: ROOT, stdio: 'inherit', env: { ...process.env, BASE_URL: server.url },
+    });
+    child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
+  });
+} finally {
+  if (code !== 0) console.error(`--- wrangler dev log (last 4000 chars) ---\n${server.log().slice(-4000)}`);
+  await server.stop();
+}
+process.exit(code);
