@@ -2,4 +2,20 @@
 //! randomness, no IO. Time and random bytes come in as arguments, so every rule
 //! here is tested natively and deterministically with `cargo test`.
 
+pub mod account;
+pub mod auth;
+pub mod avatar;
 pub mod error;
+pub mod json;
+pub mod permissions;
+pub mod profile;
+pub mod protocol;
+pub mod rate_limit;
+pub mod room;
+pub mod room_commands;
+pub mod room_socket;
+pub mod room_state;
+#[cfg(test)]
+mod room_tests;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,604 @@
+//! The room socket's wire format (contract sections 4-6) as typed frames.
+//!
+//! Everything a client may send is one [`ClientFrame`]; everything the server
+//! sends is one [`ServerFrame`]. Both are serde enums tagged by `"type"`, so a
+//! frame is recognised by its declared type, never by which keys happen to be
+//! present. [`parse_client_frame`] is the only way raw socket text becomes a
+//! command, and it turns every malformed frame into a `bad_request` with a
+//! sentence a person can read.
+//!
+//! Unknown fields: every client frame variant refuses keys it does not know
+//! (`deny_unknown_fields` on the enum applies to each struct variant; the
+//! field-less frames `typing` and `ping` are written as empty struct variants
+//! so that they refuse extra keys too). The contract rejects unknown request
+//! fields, and a typo such as `"reply-to"` should fail loudly instead of
+//! silently sending a message that is not a reply.
+//!
+//! The shapes here are also what the message table holds ([`Message`]) and
+//! what HTTP answers carry ([`RoomInfo`], [`MemberInfo`]), so the socket and
+//! HTTP can never disagree about a field name.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ApiResult};
+
+/// A member's role in one room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Moderator,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Moderator => "moderator",
+            Role::Member => "member",
+        }
+    }
+}
+
+/// Who can find and join a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Private,
+}
+
+/// One chat message as history and `message` events show it (contract section 5).
+///
+/// Edits, deletion and reactions are already applied: a deleted message is a
+/// tombstone (`deleted: true`, `text: ""`, no reactions), and a reaction whose
+/// user list became empty is absent from `reactions`. Users in a reaction list
+/// are in the order they reacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub seq: u64,
+    pub author: String,
+    pub text: String,
+    pub ts: u64,
+    pub client_id: String,
+    pub reply_to: Option<u64>,
+    pub edited_at: Option<u64>,
+    pub deleted: bool,
+    pub reactions: BTreeMap<String, Vec<String>>,
+}
+
+/// The `Room` object of contract section 4. `role`, `read_seq` and `unread`
+/// are filled only when the answer is about the caller's own membership
+/// (their room list, the room they just joined or created, `ready`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub name: String,
+    pub title: String,
+    pub topic: String,
+    pub visibility: Visibility,
+    pub owner: String,
+    pub created_at: u64,
+    pub member_count: u64,
+    pub last_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
+}
+
+/// One row of a room's member list: `{"username", "role", "online"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub username: String,
+    pub role: Role,
+    pub online: bool,
+}
+
+/// The `you` object of `ready`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct You {
+    pub username: String,
+    pub role: Role,
+}
+
+/// What happened to a member in a `member` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberAction {
+    Joined,
+    Left,
+    Kicked,
+    Banned,
+    Unbanned,
+    Role,
+}
+
+/// A frame a client sends on the room socket (contract section 6).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    Send {
+        client_id: String,
+        text: String,
+        #[serde(default)]
+        reply_to: Option<u64>,
+    },
+    Edit {
+        client_id: String,
+        target: u64,
+        text: String,
+    },
+    Delete {
+        client_id: String,
+        target: u64,
+    },
+    React {
+        client_id: String,
+        target: u64,
+        emoji: String,
+        add: bool,
+    },
+    /// An empty struct variant (not a unit variant) so extra keys are refused.
+    Typing {},
+    Read {
+        seq: u64,
+    },
+    History {
+        #[serde(default)]
+        before: Option<u64>,
+        /// Signed and unclamped so that `0`, `-1` and `101` reach the range
+        /// check and get its message instead of a type error.
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    Ping {},
+}
+
+/// Every `type` a client may send, for the "unknown type" message.
+const CLIENT_TYPES: &str = "send, edit, delete, react, typing, read, history, ping";
+
+/// A frame the server sends on the room socket (contract section 6).
+///
+/// Durable events (`message`, `edit`, `delete`, `reaction`, `member`, `room`)
+/// carry their `seq`; they are serialized once, stored with that exact text,
+/// and the same text goes to every socket live and on resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Ready {
+        room: RoomInfo,
+        you: You,
+        members: Vec<MemberInfo>,
+        last_seq: u64,
+        read_seq: u64,
+        resumed: bool,
+    },
+    History {
+        messages: Vec<Message>,
+        has_more: bool,
+    },
+    Message(Message),
+    Edit {
+        seq: u64,
+        target: u64,
+        text: String,
+        edited_at: u64,
+        by: String,
+    },
+    Delete {
+        seq: u64,
+        target: u64,
+        by: String,
+    },
+    Reaction {
+        seq: u64,
+        target: u64,
+        emoji: String,
+        user: String,
+        added: bool,
+    },
+    Member {
+        seq: u64,
+        user: String,
+        action: MemberAction,
+        /// The role after the event; `null` (never omitted) when the user is
+        /// no longer a member.
+        role: Option<Role>,
+    },
+    Room {
+        seq: u64,
+        title: String,
+        topic: String,
+        visibility: Visibility,
+    },
+    Ack {
+        client_id: String,
+        seq: u64,
+    },
+    Typing {
+        user: String,
+    },
+    Presence {
+        user: String,
+        online: bool,
+    },
+    Read {
+        user: String,
+        seq: u64,
+    },
+    Profile {
+        user: String,
+        profile: serde_json::Value,
+    },
+    Pong,
+    Error {
+        code: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Only for sockets that connected with `batch=1`; see [`batch_text`].
+    Batch {
+        frames: Vec<serde_json::Value>,
+    },
+}
+
+/// Sent if serialization of a frame ever failed (it cannot for these types:
+/// every map key is a string and no type has a fallible `Serialize`).
+const INTERNAL_ERROR_FRAME: &str = r#"{"type":"error","code":"internal","message":"Something went wrong on our side. Please try again."}"#;
+
+impl ServerFrame {
+    /// The frame's JSON text, ready to be stored and shared by every socket.
+    pub fn encode(&self) -> ApiResult<Arc<str>> {
+        serde_json::to_string(self)
+            .map(Arc::from)
+            .map_err(|_| ApiError::internal())
+    }
+
+    /// [`ServerFrame::encode`] for frames that are not stored: falls back to
+    /// a generic `internal` error frame instead of failing.
+    pub fn encode_lossy(&self) -> Arc<str> {
+        self.encode()
+            .unwrap_or_else(|_| Arc::from(INTERNAL_ERROR_FRAME))
+    }
+
+    /// The `error` frame for `err`, naming the `client_id` of the frame that
+    /// caused it when there was one.
+    pub fn error(err: &ApiError, client_id: Option<&str>) -> ServerFrame {
+        ServerFrame::Error {
+            code: err.code.as_str().to_string(),
+            message: err.message.clone(),
+            client_id: client_id.map(str::to_string),
+            retry_after_ms: err.retry_after_ms,
+        }
+    }
+}
+
+/// Packs already-serialized frames into one `{"type":"batch","frames":[...]}`
+/// by concatenating their texts, so each frame inside is byte-identical to
+/// what the socket would otherwise have received alone. Only for sockets that
+/// connected with `batch=1`.
+pub fn batch_text(frames: &[Arc<str>]) -> String {
+    let len: usize = frames.iter().map(|f| f.len() + 1).sum();
+    let mut out = String::with_capacity(len + 32);
+    out.push_str(r#"{"type":"batch","frames":["#);
+    for (i, f) in frames.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(f);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// Parses one socket text frame. Every failure is `bad_request` with a
+/// sentence: not JSON, not an object, no or unknown `type`, a missing or
+/// unknown field, or a field of the wrong type or range.
+pub fn parse_client_frame(raw: &str) -> ApiResult<ClientFrame> {
+    match serde_json::from_str::<ClientFrame>(raw) {
+        Ok(frame) => Ok(frame),
+        Err(err) => Err(explain(raw, &err)),
+    }
+}
+
+/// The `client_id` of a frame, if it has a string one, even when the frame is
+/// otherwise malformed, so the error can name the change it refuses.
+pub fn client_id_of(raw: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
+    value.get("client_id")?.as_str().map(str::to_string)
+}
+
+/// Turns a serde failure into a message about the frame the client sent.
+fn explain(raw: &str, err: &serde_json::Error) -> ApiError {
+    let value: serde_json::Value = match serde_json::from_str(raw) {
+        Ok(v) => v,
+        Err(_) => {
+            return ApiError::bad_request(
+                "A frame must be a JSON object; this one is not valid JSON.",
+            )
+        }
+    };
+    let Some(obj) = value.as_object() else {
+        return ApiError::bad_request("A frame must be a JSON object with a \"type\".");
+    };
+    let kind = match obj.get("type") {
+        None => return ApiError::bad_request("A frame needs a \"type\"."),
+        Some(serde_json::Value::String(s)) => s.as_str(),
+        Some(_) => return ApiError::bad_request("A frame's \"type\" must be a string."),
+    };
+    if !CLIENT_TYPES.split(", ").any(|t| t == kind) {
+        return ApiError::bad_request(format!(
+            "Unknown frame type {kind:?}; expected one of: {CLIENT_TYPES}."
+        ));
+    }
+    ApiError::bad_request(format!(
+        "Bad {kind:?} frame: {}.",
+        without_position(&err.to_string())
+    ))
+}
+
+/// serde_json appends " at line L column C"; a one-line frame does not need it.
+fn without_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg),
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorCode;
+    use serde_json::json;
+
+    fn bad(raw: &str) -> String {
+        let e = parse_client_frame(raw).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadRequest, "{raw}");
+        e.message
+    }
+
+    #[test]
+    fn every_client_frame_parses() {
+        assert_eq!(
+            parse_client_frame(r#"{"type":"send","client_id":"c1","text":"hi"}"#).unwrap(),
+            ClientFrame::Send {
+                client_id: "c1".into(),
+                text: "hi".into(),
+                reply_to: None
+            }
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"send","client_id":"c1","text":"hi","reply_to":3}"#)
+                .unwrap(),
+            ClientFrame::Send {
+                client_id: "c1".into(),
+                text: "hi".into(),
+                reply_to: Some(3)
+            }
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"send","client_id":"c1","text":"hi","reply_to":null}"#)
+                .unwrap(),
+            ClientFrame::Send {
+                client_id: "c1".into(),
+                text: "hi".into(),
+                reply_to: None
+            }
+        );
+        assert!(matches!(
+            parse_client_frame(r#"{"type":"edit","client_id":"c","target":1,"text":"x"}"#),
+            Ok(ClientFrame::Edit { target: 1, .. })
+        ));
+        assert!(matches!(
+            parse_client_frame(r#"{"target":1,"type":"delete","client_id":"c"}"#),
+            Ok(ClientFrame::Delete { target: 1, .. })
+        ));
+        assert!(matches!(
+            parse_client_frame(
+                r#"{"type":"react","client_id":"c","target":1,"emoji":"👍","add":true}"#
+            ),
+            Ok(ClientFrame::React { add: true, .. })
+        ));
+        assert_eq!(
+            parse_client_frame(r#"{"type":"typing"}"#).unwrap(),
+            ClientFrame::Typing {}
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"read","seq":7}"#).unwrap(),
+            ClientFrame::Read { seq: 7 }
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"history"}"#).unwrap(),
+            ClientFrame::History {
+                before: None,
+                limit: None
+            }
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"history","before":10,"limit":-1}"#).unwrap(),
+            ClientFrame::History {
+                before: Some(10),
+                limit: Some(-1)
+            }
+        );
+        assert_eq!(
+            parse_client_frame(r#"{"type":"ping"}"#).unwrap(),
+            ClientFrame::Ping {}
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_in_every_frame() {
+        for raw in [
+            r#"{"type":"send","client_id":"c","text":"hi","reply-to":1}"#,
+            r#"{"type":"edit","client_id":"c","target":1,"text":"x","extra":1}"#,
+            r#"{"type":"delete","client_id":"c","target":1,"extra":1}"#,
+            r#"{"type":"react","client_id":"c","target":1,"emoji":"👍","add":true,"x":0}"#,
+            r#"{"type":"typing","x":1}"#,
+            r#"{"type":"read","seq":1,"x":1}"#,
+            r#"{"type":"history","x":1}"#,
+            r#"{"type":"ping","x":1}"#,
+        ] {
+            let msg = bad(raw);
+            assert!(msg.contains("unknown field"), "{raw}: {msg}");
+        }
+    }
+
+    #[test]
+    fn malformed_frames_get_human_messages() {
+        assert!(bad("not json").contains("not valid JSON"));
+        assert!(bad("[1,2]").contains("JSON object"));
+        assert!(bad("{}").contains("needs a \"type\""));
+        assert!(bad(r#"{"type":5}"#).contains("must be a string"));
+        let m = bad(r#"{"type":"shout"}"#);
+        assert!(m.contains("Unknown frame type \"shout\""), "{m}");
+        let m = bad(r#"{"type":"send","client_id":"c"}"#);
+        assert!(m.contains("missing field `text`"), "{m}");
+        assert!(!m.contains("line"), "{m}");
+        let m = bad(r#"{"type":"read","seq":-1}"#);
+        assert!(m.starts_with("Bad \"read\" frame"), "{m}");
+        bad(r#"{"type":"read","seq":1.5}"#);
+        bad(r#"{"type":"read","seq":"1"}"#);
+        bad(r#"{"type":"react","client_id":"c","target":1,"emoji":"👍","add":"yes"}"#);
+        bad(r#"{"type":"send","client_id":7,"text":"hi"}"#);
+        bad(r#"{"type":"history","limit":1e400}"#);
+    }
+
+    #[test]
+    fn client_id_is_found_even_in_bad_frames() {
+        assert_eq!(
+            client_id_of(r#"{"type":"send","client_id":"abc"}"#).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(client_id_of(r#"{"type":"send","client_id":3}"#), None);
+        assert_eq!(client_id_of("nope"), None);
+    }
+
+    fn message() -> Message {
+        Message {
+            seq: 4,
+            author: "alice".into(),
+            text: "hi".into(),
+            ts: 1000,
+            client_id: "c1".into(),
+            reply_to: None,
+            edited_at: None,
+            deleted: false,
+            reactions: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn message_frame_has_the_contract_shape() {
+        let text = ServerFrame::Message(message()).encode().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v,
+            json!({"type": "message", "seq": 4, "author": "alice", "text": "hi", "ts": 1000,
+                   "client_id": "c1", "reply_to": null, "edited_at": null, "deleted": false,
+                   "reactions": {}})
+        );
+        // And it reads back to the same frame.
+        let back: ServerFrame = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ServerFrame::Message(message()));
+    }
+
+    #[test]
+    fn server_frames_have_the_contract_shapes() {
+        let enc = |f: ServerFrame| -> serde_json::Value {
+            serde_json::from_str(&f.encode().unwrap()).unwrap()
+        };
+        assert_eq!(
+            enc(ServerFrame::Member {
+                seq: 2,
+                user: "bob".into(),
+                action: MemberAction::Kicked,
+                role: None
+            }),
+            json!({"type": "member", "seq": 2, "user": "bob", "action": "kicked", "role": null})
+        );
+        assert_eq!(
+            enc(ServerFrame::Reaction {
+                seq: 3,
+                target: 1,
+                emoji: "👍".into(),
+                user: "bob".into(),
+                added: true
+            }),
+            json!({"type": "reaction", "seq": 3, "target": 1, "emoji": "👍", "user": "bob", "added": true})
+        );
+        assert_eq!(enc(ServerFrame::Pong), json!({"type": "pong"}));
+        assert_eq!(
+            enc(ServerFrame::error(&ApiError::not_found("No."), None)),
+            json!({"type": "error", "code": "not_found", "message": "No."})
+        );
+        assert_eq!(
+            enc(ServerFrame::error(
+                &ApiError::rate_limited(900, "Slow."),
+                Some("c9")
+            )),
+            json!({"type": "error", "code": "rate_limited", "message": "Slow.",
+                   "client_id": "c9", "retry_after_ms": 900})
+        );
+        assert_eq!(
+            enc(ServerFrame::Room {
+                seq: 5,
+                title: "T".into(),
+                topic: "".into(),
+                visibility: Visibility::Private
+            }),
+            json!({"type": "room", "seq": 5, "title": "T", "topic": "", "visibility": "private"})
+        );
+    }
+
+    #[test]
+    fn room_info_skips_personal_fields_when_absent() {
+        let mut info = RoomInfo {
+            name: "general".into(),
+            title: "General".into(),
+            topic: "".into(),
+            visibility: Visibility::Public,
+            owner: "alice".into(),
+            created_at: 1,
+            member_count: 1,
+            last_seq: 1,
+            role: None,
+            read_seq: None,
+            unread: None,
+        };
+        let v = serde_json::to_value(&info).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 8);
+        info.role = Some(Role::Owner);
+        info.read_seq = Some(1);
+        info.unread = Some(0);
+        let v = serde_json::to_value(&info).unwrap();
+        assert_eq!(v["role"], "owner");
+        assert_eq!(v["unread"], 0);
+    }
+
+    #[test]
+    fn batch_packs_frames_byte_for_byte() {
+        let a = ServerFrame::Pong.encode().unwrap();
+        let b = ServerFrame::Message(message()).encode().unwrap();
+        let text = batch_text(&[a.clone(), b.clone()]);
+        assert!(text.contains(&*b));
+        let parsed: ServerFrame = serde_json::from_str(&text).unwrap();
+        let ServerFrame::Batch { frames } = parsed else {
+            panic!("not a batch")
+        };
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0], json!({"type": "pong"}));
+        assert_eq!(batch_text(&[]), r#"{"type":"batch","frames":[]}"#);
+    }
+}

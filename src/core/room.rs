@@ -1,0 +1,489 @@
+//! The room state machine: one value per chat room, driven by the Durable
+//! Object and deciding everything that happens in the room.
+//!
+//! Like quinn-proto's connection, a [`Room`] does no IO and reads no clock: the
+//! Durable Object hands it a socket frame, a connect, a disconnect or an HTTP
+//! command together with the current time and a [`RoomStore`], and gets back a
+//! list of [`Effect`]s to carry out. Storage writes happen synchronously
+//! through the store *during* the call, so by the time effects are returned
+//! every event they mention is already stored ("store, then broadcast, then
+//! ack").
+//!
+//! This file holds the room value, its sockets and the shared plumbing; socket
+//! connects and frames are handled in [`super::room_socket`], HTTP commands in
+//! [`super::room_commands`].
+//!
+//! How the Durable Object drives it:
+//! 1. On its first request or on waking: [`Room::load`] from the store, then
+//!    [`Room::restore_socket`] for every WebSocket it still holds (id, user and
+//!    session from the socket's attachment).
+//! 2. Upgrade: [`Room::on_connect`] before accepting; an error is the HTTP
+//!    refusal. Frames: [`Room::handle_frame`]. Close or error of a socket:
+//!    [`Room::on_disconnect`]. HTTP: [`Room::handle_command`] inside one
+//!    transaction. Logout/expiry: [`Room::close_session`]. Profile change:
+//!    [`Room::profile_changed`].
+//! 3. Carry out the returned effects in order. The object never saves
+//!    anything itself: every write already went through the store.
+//!
+//! What lives where:
+//! - Durable, through the store during the call: the event log and message
+//!   table ([`RoomStore::append`]); [`RoomState`] ([`RoomStore::save_state`])
+//!   whenever membership, invitations, bans or the room's fields change; read
+//!   markers ([`RoomStore::save_read`]) when they move. Messages do not
+//!   rewrite the state: `last_seq` and `last_activity_ms` are recovered from
+//!   the log on [`Room::load`].
+//! - Memory only, rebuilt after hibernation: open sockets, send buckets,
+//!   typing throttles. A bucket lost to hibernation would have refilled
+//!   anyway: the object hibernates only after being idle for seconds.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::error::{ApiError, ApiResult};
+use super::protocol::{RoomInfo, ServerFrame};
+use super::rate_limit::{RateSettings, TokenBucket};
+use super::room_state::RoomState;
+use super::store::{RoomStore, StoredEvent};
+
+/// WebSocket close codes the room uses (contract section 6).
+pub mod close_code {
+    /// Normal closure: the user left the room.
+    pub const LEFT: u16 = 1000;
+    /// The session expired.
+    pub const SESSION_EXPIRED: u16 = 1008;
+    /// A frame over 16 KiB.
+    pub const TOO_BIG: u16 = 1009;
+    /// The session logged out.
+    pub const LOGGED_OUT: u16 = 4001;
+    /// Kicked or banned (or otherwise no longer a member).
+    pub const REMOVED: u16 = 4003;
+    /// The room was deleted.
+    pub const ROOM_DELETED: u16 = 4004;
+}
+
+/// The Durable Object's name for one accepted WebSocket. The object picks it
+/// (unique within the room, kept in the socket's hibernation attachment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketId(pub u64);
+
+/// The public listing of a room for the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryListing {
+    pub room: RoomInfo,
+    pub last_activity_ms: u64,
+}
+
+/// Something the Durable Object must do, in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this text to one socket.
+    Send { socket: SocketId, frame: Arc<str> },
+    /// Send this text to every socket of the room that is open when the
+    /// effect is carried out (so not to those an earlier `Close` in the same
+    /// list closed), except `except`. The same `Arc<str>` goes to all of them:
+    /// it was serialized once. Recipients are the object's accepted sockets,
+    /// which are exactly the room's [`Room::sockets`].
+    Broadcast {
+        frame: Arc<str>,
+        except: Option<SocketId>,
+    },
+    /// Close this socket. The room has already forgotten it (no
+    /// [`Room::on_disconnect`] is needed, though calling it is harmless).
+    Close {
+        socket: SocketId,
+        code: u16,
+        reason: &'static str,
+    },
+    /// `username` became (`added`) or stopped being a member: update the
+    /// account's room list.
+    AccountRoomsChanged { username: String, added: bool },
+    /// The room's public listing changed: put `listing` in the directory, or
+    /// remove the room from it when `None` (private or deleted).
+    DirectoryChanged { listing: Option<DirectoryListing> },
+}
+
+/// The answer to an HTTP command: status, JSON body (`None` for 204) and the
+/// effects to carry out after the transaction commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Option<serde_json::Value>,
+    pub effects: Vec<Effect>,
+}
+
+/// One open socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Conn {
+    pub(super) username: String,
+    pub(super) sid: String,
+}
+
+/// How long a public room's activity may go unreported to the directory.
+pub const DIRECTORY_ACTIVITY_INTERVAL_MS: u64 = 60_000;
+
+/// One chat room.
+#[derive(Debug)]
+pub struct Room {
+    /// `None` until created, and again after deletion.
+    pub(super) state: Option<RoomState>,
+    pub(super) rates: RateSettings,
+    pub(super) sockets: BTreeMap<SocketId, Conn>,
+    /// Open sockets per user; a user is online while this is above zero.
+    pub(super) online: HashMap<String, usize>,
+    pub(super) buckets: HashMap<String, TokenBucket>,
+    /// When each user's last `typing` went out.
+    pub(super) typing: HashMap<String, u64>,
+    /// When the directory last heard about this room's activity.
+    pub(super) directory_pushed_ms: Option<u64>,
+}
+
+pub(super) fn no_room() -> ApiError {
+    ApiError::not_found("No such room.")
+}
+
+impl Room {
+    /// A room that does not exist yet (only [`super::room_commands::RoomCommand::Create`] works).
+    pub fn new(rates: RateSettings) -> Room {
+        Room {
+            state: None,
+            rates,
+            sockets: BTreeMap::new(),
+            online: HashMap::new(),
+            buckets: HashMap::new(),
+            typing: HashMap::new(),
+            directory_pushed_ms: None,
+        }
+    }
+
+    /// Rebuilds a room from storage (first request, or waking from
+    /// hibernation). The event log is authoritative for `last_seq`, saved read
+    /// markers for `read_seq`, the newest message for `last_activity_ms`.
+    /// Then call [`Room::restore_socket`] for every socket the object holds.
+    pub fn load(store: &dyn RoomStore, rates: RateSettings) -> ApiResult<Room> {
+        let mut room = Room::new(rates);
+        if let Some(mut state) = store.load_state()? {
+            state.last_seq = state.last_seq.max(store.last_seq()?);
+            for (user, seq) in store.read_markers()? {
+                if let Some(m) = state.members.get_mut(&user) {
+                    m.read_seq = m.read_seq.max(seq);
+                }
+            }
+            let (latest, _) = store.history(None, 1)?;
+            if let Some(m) = latest.last() {
+                state.last_activity_ms = state.last_activity_ms.max(m.ts);
+            }
+            room.state = Some(state);
+        }
+        Ok(room)
+    }
+
+    /// Changes the send-rate settings; existing buckets follow at once.
+    pub fn set_rates(&mut self, rates: RateSettings) {
+        self.rates = rates;
+    }
+
+    pub fn exists(&self) -> bool {
+        self.state.is_some()
+    }
+
+    /// The durable state, `None` when the room does not exist.
+    pub fn state(&self) -> Option<&RoomState> {
+        self.state.as_ref()
+    }
+
+    /// The `Room` object without personal fields.
+    pub fn info(&self) -> Option<RoomInfo> {
+        self.state.as_ref().map(RoomState::info)
+    }
+
+    /// The room's directory listing: `None` when private or deleted.
+    pub fn listing(&self) -> Option<DirectoryListing> {
+        let state = self.state.as_ref()?;
+        (state.visibility == super::protocol::Visibility::Public).then(|| DirectoryListing {
+            room: state.info(),
+            last_activity_ms: state.last_activity_ms,
+        })
+    }
+
+    pub fn is_online(&self, username: &str) -> bool {
+        self.online.get(username).is_some_and(|n| *n > 0)
+    }
+
+    /// The user whose socket this is.
+    pub fn socket_user(&self, socket: SocketId) -> Option<&str> {
+        self.sockets.get(&socket).map(|c| c.username.as_str())
+    }
+
+    /// Every open socket the room knows, in id order (the recipients of a
+    /// [`Effect::Broadcast`], if the object prefers the room's list to its own).
+    pub fn sockets(&self) -> impl Iterator<Item = SocketId> + '_ {
+        self.sockets.keys().copied()
+    }
+
+    /// How many sockets are open.
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
+    }
+
+    // ----- sockets -------------------------------------------------------
+
+    /// Re-registers a socket that survived hibernation, without telling
+    /// anyone (its user was online all along). If the user is no longer a
+    /// member (or the room is gone), the answer closes the socket instead.
+    pub fn restore_socket(&mut self, socket: SocketId, username: &str, sid: &str) -> Vec<Effect> {
+        let Some(state) = &self.state else {
+            return vec![Effect::Close {
+                socket,
+                code: close_code::ROOM_DELETED,
+                reason: "room deleted",
+            }];
+        };
+        if !state.members.contains_key(username) {
+            return vec![Effect::Close {
+                socket,
+                code: close_code::REMOVED,
+                reason: "removed from the room",
+            }];
+        }
+        self.register(socket, username, sid);
+        Vec::new()
+    }
+
+    /// A socket closed (by the client or the network). Tells the room the
+    /// user went offline when it was their last socket.
+    pub fn on_disconnect(&mut self, socket: SocketId) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if let Some((user, last)) = self.unregister(socket) {
+            if last {
+                out.push(presence(&user, false, Some(socket)));
+            }
+        }
+        out
+    }
+
+    /// Closes every socket of one session (logout: 4001; expiry: 1008).
+    pub fn close_session(&mut self, sid: &str, code: u16) -> Vec<Effect> {
+        let reason = match code {
+            close_code::LOGGED_OUT => "logged out",
+            close_code::SESSION_EXPIRED => "session expired",
+            _ => "session closed",
+        };
+        let sockets: Vec<SocketId> = self
+            .sockets
+            .iter()
+            .filter(|(_, c)| c.sid == sid)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut out = Vec::new();
+        for socket in sockets {
+            self.close_socket(socket, code, reason, &mut out);
+        }
+        out
+    }
+
+    /// A user's profile changed: tell the room, if they are a member.
+    pub fn profile_changed(&self, username: &str, profile: serde_json::Value) -> Vec<Effect> {
+        let member = self
+            .state
+            .as_ref()
+            .is_some_and(|s| s.members.contains_key(username));
+        if !member {
+            return Vec::new();
+        }
+        let frame = ServerFrame::Profile {
+            user: username.to_string(),
+            profile,
+        }
+        .encode_lossy();
+        vec![Effect::Broadcast {
+            frame,
+            except: None,
+        }]
+    }
+
+    /// Adds a socket; true when it is the user's first.
+    pub(super) fn register(&mut self, socket: SocketId, username: &str, sid: &str) -> bool {
+        if let Some(old) = self.sockets.insert(
+            socket,
+            Conn {
+                username: username.to_string(),
+                sid: sid.to_string(),
+            },
+        ) {
+            // The same id registered twice: forget the old owner's count.
+            self.decrement(&old.username);
+        }
+        let n = self.online.entry(username.to_string()).or_insert(0);
+        *n += 1;
+        *n == 1
+    }
+
+    /// Removes a socket; gives its user and whether it was their last.
+    pub(super) fn unregister(&mut self, socket: SocketId) -> Option<(String, bool)> {
+        let conn = self.sockets.remove(&socket)?;
+        let last = self.decrement(&conn.username);
+        Some((conn.username, last))
+    }
+
+    fn decrement(&mut self, username: &str) -> bool {
+        match self.online.get_mut(username) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                self.online.remove(username);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes one socket, announcing the user offline if it was their last.
+    pub(super) fn close_socket(
+        &mut self,
+        socket: SocketId,
+        code: u16,
+        reason: &'static str,
+        out: &mut Vec<Effect>,
+    ) {
+        out.push(Effect::Close {
+            socket,
+            code,
+            reason,
+        });
+        if let Some((user, true)) = self.unregister(socket) {
+            out.push(presence(&user, false, Some(socket)));
+        }
+    }
+
+    /// Closes every socket of `username` (kick, ban: 4003; leave: 1000).
+    pub(super) fn close_user(
+        &mut self,
+        username: &str,
+        code: u16,
+        reason: &'static str,
+        out: &mut Vec<Effect>,
+    ) {
+        let sockets = self.sockets_of(username);
+        for socket in sockets {
+            self.close_socket(socket, code, reason, out);
+        }
+    }
+
+    /// Closes every socket (room deleted).
+    pub(super) fn close_all(&mut self, code: u16, reason: &'static str, out: &mut Vec<Effect>) {
+        for socket in std::mem::take(&mut self.sockets).into_keys() {
+            out.push(Effect::Close {
+                socket,
+                code,
+                reason,
+            });
+        }
+        self.online.clear();
+    }
+
+    pub(super) fn sockets_of(&self, username: &str) -> Vec<SocketId> {
+        self.sockets
+            .iter()
+            .filter(|(_, c)| c.username == username)
+            .map(|(s, _)| *s)
+            .collect()
+    }
+
+    // ----- storage plumbing ---------------------------------------------
+
+    pub(super) fn state_ref(&self) -> ApiResult<&RoomState> {
+        self.state.as_ref().ok_or_else(no_room)
+    }
+
+    /// The `seq` the next durable event takes.
+    pub(super) fn next_seq(&self) -> ApiResult<u64> {
+        Ok(self.state_ref()?.last_seq + 1)
+    }
+
+    /// Stores an event that changes nothing in [`RoomState`] but `last_seq`
+    /// (message, edit, delete, reaction), then counts it.
+    pub(super) fn append(
+        &mut self,
+        store: &mut dyn RoomStore,
+        event: &StoredEvent,
+    ) -> ApiResult<()> {
+        let expected = self.next_seq()?;
+        if event.seq != expected {
+            return Err(ApiError::internal());
+        }
+        store.append(event)?;
+        if let Some(state) = self.state.as_mut() {
+            state.last_seq = event.seq;
+        }
+        Ok(())
+    }
+
+    /// Stores a new room state, with the event that announces the change if
+    /// there is one (`next.last_seq` must then be that event's `seq`). Memory
+    /// changes only once both writes succeeded.
+    pub(super) fn commit(
+        &mut self,
+        store: &mut dyn RoomStore,
+        next: RoomState,
+        event: Option<&StoredEvent>,
+    ) -> ApiResult<()> {
+        if let Some(event) = event {
+            if event.seq != self.next_seq()? || next.last_seq != event.seq {
+                return Err(ApiError::internal());
+            }
+            store.append(event)?;
+        }
+        store.save_state(&next)?;
+        self.state = Some(next);
+        Ok(())
+    }
+
+    /// The directory effect after a change of listing.
+    pub(super) fn directory_changed(&mut self, now_ms: u64) -> Effect {
+        self.directory_pushed_ms = Some(now_ms);
+        Effect::DirectoryChanged {
+            listing: self.listing(),
+        }
+    }
+
+    /// After a message in a public room: tell the directory about the new
+    /// activity, at most once per [`DIRECTORY_ACTIVITY_INTERVAL_MS`].
+    pub(super) fn touch_activity(&mut self, now_ms: u64, out: &mut Vec<Effect>) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        state.last_activity_ms = state.last_activity_ms.max(now_ms);
+        if state.visibility != super::protocol::Visibility::Public {
+            return;
+        }
+        let due = self
+            .directory_pushed_ms
+            .is_none_or(|t| now_ms >= t.saturating_add(DIRECTORY_ACTIVITY_INTERVAL_MS));
+        if due {
+            let effect = self.directory_changed(now_ms);
+            out.push(effect);
+        }
+    }
+}
+
+/// A `presence` broadcast.
+pub(super) fn presence(user: &str, online: bool, except: Option<SocketId>) -> Effect {
+    Effect::Broadcast {
+        frame: ServerFrame::Presence {
+            user: user.to_string(),
+            online,
+        }
+        .encode_lossy(),
+        except,
+    }
+}
+
+/// A frame for one socket.
+pub(super) fn send_to(socket: SocketId, frame: &ServerFrame) -> Effect {
+    Effect::Send {
+        socket,
+        frame: frame.encode_lossy(),
+    }
+}

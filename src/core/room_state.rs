@@ -1,0 +1,196 @@
+//! The part of a room that survives hibernation and restarts, apart from its
+//! event log: title and topic, who is a member with which role, invitations,
+//! bans, and the sequence counter.
+//!
+//! It is one small serde value the Durable Object stores as one row
+//! ([`super::store::RoomStore::save_state`]). Members' read markers are part of
+//! it but, because they move on nearly every message, they are also written
+//! one by one through [`super::store::RoomStore::save_read`]; loading takes the
+//! larger of the two (see [`super::room::Room::load`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::permissions::ActorStatus;
+use super::protocol::{MemberInfo, Role, RoomInfo, Visibility};
+
+/// One member of a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub role: Role,
+    /// The highest `seq` the member has read; only moves forward.
+    pub read_seq: u64,
+    pub joined_at: u64,
+}
+
+/// A room's durable state apart from its messages and event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomState {
+    pub name: String,
+    pub title: String,
+    pub topic: String,
+    pub visibility: Visibility,
+    pub owner: String,
+    pub created_at: u64,
+    pub members: BTreeMap<String, Member>,
+    pub invites: BTreeSet<String>,
+    pub bans: BTreeSet<String>,
+    /// The `seq` of the newest durable event. The event log is authoritative:
+    /// a stored value older than the log is corrected on load.
+    pub last_seq: u64,
+    /// When the last message was sent (or the room created), for the
+    /// directory's "most recently active first".
+    pub last_activity_ms: u64,
+}
+
+impl RoomState {
+    /// A fresh room whose only member is its owner.
+    pub fn new(
+        name: String,
+        owner: String,
+        title: String,
+        topic: String,
+        visibility: Visibility,
+        now_ms: u64,
+    ) -> RoomState {
+        let mut members = BTreeMap::new();
+        members.insert(
+            owner.clone(),
+            Member {
+                role: Role::Owner,
+                read_seq: 0,
+                joined_at: now_ms,
+            },
+        );
+        RoomState {
+            name,
+            title,
+            topic,
+            visibility,
+            owner,
+            created_at: now_ms,
+            members,
+            invites: BTreeSet::new(),
+            bans: BTreeSet::new(),
+            last_seq: 0,
+            last_activity_ms: now_ms,
+        }
+    }
+
+    /// Where `username` stands with this room. A ban outranks everything else.
+    pub fn status_of(&self, username: &str) -> ActorStatus {
+        if self.bans.contains(username) {
+            ActorStatus::Banned
+        } else if let Some(m) = self.members.get(username) {
+            ActorStatus::from_role(m.role)
+        } else if self.invites.contains(username) {
+            ActorStatus::Invited
+        } else {
+            ActorStatus::Stranger
+        }
+    }
+
+    pub fn role_of(&self, username: &str) -> Option<Role> {
+        self.members.get(username).map(|m| m.role)
+    }
+
+    pub fn member_count(&self) -> u64 {
+        self.members.len() as u64
+    }
+
+    /// The `Room` object without the caller's personal fields.
+    pub fn info(&self) -> RoomInfo {
+        RoomInfo {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            topic: self.topic.clone(),
+            visibility: self.visibility,
+            owner: self.owner.clone(),
+            created_at: self.created_at,
+            member_count: self.member_count(),
+            last_seq: self.last_seq,
+            role: None,
+            read_seq: None,
+            unread: None,
+        }
+    }
+
+    /// The member list, owner first, then moderators, then members, each
+    /// group by name; `online` answers whether a user has an open socket.
+    pub fn member_list(&self, online: impl Fn(&str) -> bool) -> Vec<MemberInfo> {
+        let mut list: Vec<MemberInfo> = self
+            .members
+            .iter()
+            .map(|(name, m)| MemberInfo {
+                username: name.clone(),
+                role: m.role,
+                online: online(name),
+            })
+            .collect();
+        list.sort_by(|a, b| (a.role, &a.username).cmp(&(b.role, &b.username)));
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> RoomState {
+        RoomState::new(
+            "general".into(),
+            "alice".into(),
+            "General".into(),
+            String::new(),
+            Visibility::Public,
+            5,
+        )
+    }
+
+    #[test]
+    fn creator_is_the_owner_and_only_member() {
+        let s = state();
+        assert_eq!(s.status_of("alice"), ActorStatus::Owner);
+        assert_eq!(s.member_count(), 1);
+        assert_eq!(s.info().owner, "alice");
+        assert_eq!(s.info().created_at, 5);
+    }
+
+    #[test]
+    fn a_ban_outranks_an_invitation() {
+        let mut s = state();
+        s.invites.insert("bob".into());
+        assert_eq!(s.status_of("bob"), ActorStatus::Invited);
+        s.bans.insert("bob".into());
+        assert_eq!(s.status_of("bob"), ActorStatus::Banned);
+        assert_eq!(s.status_of("carol"), ActorStatus::Stranger);
+    }
+
+    #[test]
+    fn member_list_puts_the_owner_first() {
+        let mut s = state();
+        for (name, role) in [("aaron", Role::Member), ("zed", Role::Moderator)] {
+            s.members.insert(
+                name.into(),
+                Member {
+                    role,
+                    read_seq: 0,
+                    joined_at: 0,
+                },
+            );
+        }
+        let list = s.member_list(|u| u == "zed");
+        let names: Vec<&str> = list.iter().map(|m| m.username.as_str()).collect();
+        assert_eq!(names, ["alice", "zed", "aaron"]);
+        assert!(list.iter().any(|m| m.username == "zed" && m.online));
+    }
+
+    #[test]
+    fn state_round_trips_through_json() {
+        let s = state();
+        let text = serde_json::to_string(&s).unwrap_or_default();
+        let back: Option<RoomState> = serde_json::from_str(&text).ok();
+        assert_eq!(back, Some(s));
+    }
+}

@@ -1,0 +1,304 @@
+//! What a room needs from storage, as a small synchronous trait.
+//!
+//! The Durable Object implements [`RoomStore`] on its SQLite storage (whose
+//! calls are synchronous); [`MemoryStore`] implements it in memory for the
+//! tests and benchmarks. The room state machine decides everything (seq
+//! numbers, the new state of a message after an edit or reaction, the exact
+//! frame text); a store only keeps what it is handed and answers lookups.
+//!
+//! A handler call may make several writes (an event and the room state, for
+//! example). The Durable Object runs each call of
+//! [`super::room::Room::handle_command`] inside one transaction and rolls it back
+//! when the call returns an error; socket frames and connects make at most one
+//! write each, so they need no rollback. Every method must be atomic on its own.
+//!
+//! A suggested SQLite layout:
+//! ```text
+//! events   (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, author TEXT, client_id TEXT)
+//!          + UNIQUE INDEX ON events(author, client_id) WHERE client_id IS NOT NULL
+//! messages (seq INTEGER PRIMARY KEY, author TEXT NOT NULL, deleted INTEGER NOT NULL,
+//!           body TEXT NOT NULL)  -- body = the Message as JSON
+//! state    (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)  -- RoomState JSON
+//! reads    (username TEXT PRIMARY KEY, seq INTEGER NOT NULL)
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::error::{ApiError, ApiResult};
+use super::protocol::Message;
+use super::room_state::RoomState;
+
+/// Identifies a client's change for idempotency: the same author sending the
+/// same `client_id` again is the same change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChangeKey {
+    pub author: String,
+    pub client_id: String,
+}
+
+/// One durable event, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// The event's `seq`: always the previous event's plus one.
+    pub seq: u64,
+    /// The exact frame text that was broadcast; resume replays it byte for byte.
+    pub frame: Arc<str>,
+    /// Set for changes a client asked for with a `client_id` (send, edit,
+    /// delete, react); `None` for membership and room events.
+    pub change: Option<ChangeKey>,
+    /// For message, edit, delete and reaction events: the whole message as it
+    /// is after this event. The store inserts or replaces the row with this
+    /// `message.seq` (which is the event's own `seq` for a new message and the
+    /// `target` otherwise). `None` for membership and room events.
+    pub message: Option<Message>,
+}
+
+/// Storage for one room. Every method is synchronous and atomic.
+pub trait RoomStore {
+    /// The saved room state, `None` when the room was never created (or was deleted).
+    fn load_state(&self) -> ApiResult<Option<RoomState>>;
+    /// Replaces the saved room state.
+    fn save_state(&mut self, state: &RoomState) -> ApiResult<()>;
+    /// Every saved read marker (`username`, `seq`).
+    fn read_markers(&self) -> ApiResult<Vec<(String, u64)>>;
+    /// Sets one member's read marker (insert or replace).
+    fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()>;
+
+    /// Stores an event: its frame text under its `seq`, its change key (if
+    /// any) for [`RoomStore::find_change`], and its message row (if any).
+    fn append(&mut self, event: &StoredEvent) -> ApiResult<()>;
+    /// The `seq` of the newest stored event, 0 when there is none.
+    fn last_seq(&self) -> ApiResult<u64>;
+    /// The `seq` of the event stored for this change, if it was made before.
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>>;
+    /// The frame texts of every event with `seq > after`, in `seq` order.
+    fn events_after(&self, after: u64) -> ApiResult<Vec<String>>;
+
+    /// The message whose `seq` is `seq`, as it is now; `None` when no message
+    /// has that `seq` (including when the `seq` is another kind of event).
+    fn message(&self, seq: u64) -> ApiResult<Option<Message>>;
+    /// Up to `limit` messages with `seq < before` (all when `before` is
+    /// `None`), the newest ones, returned in ascending `seq`; and whether older
+    /// messages remain. SQL: `WHERE seq < ? ORDER BY seq DESC LIMIT limit + 1`.
+    fn history(&self, before: Option<u64>, limit: u32) -> ApiResult<(Vec<Message>, bool)>;
+    /// How many messages with `seq > after` were written by someone other than
+    /// `viewer` and are not deleted.
+    fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64>;
+
+    /// Removes everything: events, messages, state and read markers.
+    fn wipe(&mut self) -> ApiResult<()>;
+}
+
+/// A [`RoomStore`] in memory, for tests and benchmarks.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    state: Option<RoomState>,
+    reads: BTreeMap<String, u64>,
+    events: BTreeMap<u64, String>,
+    changes: HashMap<(String, String), u64>,
+    messages: BTreeMap<u64, Message>,
+    /// Test hook: when set, the next write fails with `internal`.
+    pub fail_next_write: bool,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many events are stored.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Every stored event `seq`, ascending.
+    pub fn event_seqs(&self) -> Vec<u64> {
+        self.events.keys().copied().collect()
+    }
+
+    /// True when nothing at all is stored.
+    pub fn is_empty(&self) -> bool {
+        self.state.is_none()
+            && self.reads.is_empty()
+            && self.events.is_empty()
+            && self.changes.is_empty()
+            && self.messages.is_empty()
+    }
+
+    fn write(&mut self) -> ApiResult<()> {
+        if std::mem::take(&mut self.fail_next_write) {
+            Err(ApiError::internal())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl RoomStore for MemoryStore {
+    fn load_state(&self) -> ApiResult<Option<RoomState>> {
+        Ok(self.state.clone())
+    }
+
+    fn save_state(&mut self, state: &RoomState) -> ApiResult<()> {
+        self.write()?;
+        self.state = Some(state.clone());
+        Ok(())
+    }
+
+    fn read_markers(&self) -> ApiResult<Vec<(String, u64)>> {
+        Ok(self.reads.iter().map(|(u, s)| (u.clone(), *s)).collect())
+    }
+
+    fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()> {
+        self.write()?;
+        self.reads.insert(username.to_string(), seq);
+        Ok(())
+    }
+
+    fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
+        self.write()?;
+        if self.events.contains_key(&event.seq) {
+            // A primary-key violation in SQLite.
+            return Err(ApiError::internal());
+        }
+        self.events.insert(event.seq, event.frame.to_string());
+        if let Some(key) = &event.change {
+            self.changes
+                .insert((key.author.clone(), key.client_id.clone()), event.seq);
+        }
+        if let Some(m) = &event.message {
+            self.messages.insert(m.seq, m.clone());
+        }
+        Ok(())
+    }
+
+    fn last_seq(&self) -> ApiResult<u64> {
+        Ok(self.events.keys().next_back().copied().unwrap_or(0))
+    }
+
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>> {
+        Ok(self
+            .changes
+            .get(&(author.to_string(), client_id.to_string()))
+            .copied())
+    }
+
+    fn events_after(&self, after: u64) -> ApiResult<Vec<String>> {
+        Ok(self
+            .events
+            .range(after.saturating_add(1)..)
+            .map(|(_, f)| f.clone())
+            .collect())
+    }
+
+    fn message(&self, seq: u64) -> ApiResult<Option<Message>> {
+        Ok(self.messages.get(&seq).cloned())
+    }
+
+    fn history(&self, before: Option<u64>, limit: u32) -> ApiResult<(Vec<Message>, bool)> {
+        let older = |m: &&Message| before.is_none_or(|b| m.seq < b);
+        let mut page: Vec<Message> = self
+            .messages
+            .values()
+            .rev()
+            .filter(older)
+            .take(limit as usize + 1)
+            .cloned()
+            .collect();
+        let has_more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        page.reverse();
+        Ok((page, has_more))
+    }
+
+    fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64> {
+        Ok(self
+            .messages
+            .range(after.saturating_add(1)..)
+            .filter(|(_, m)| !m.deleted && m.author != viewer)
+            .count() as u64)
+    }
+
+    fn wipe(&mut self) -> ApiResult<()> {
+        self.write()?;
+        *self = MemoryStore::default();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn msg(seq: u64, author: &str) -> Message {
+        Message {
+            seq,
+            author: author.into(),
+            text: format!("m{seq}"),
+            ts: seq,
+            client_id: format!("c{seq}"),
+            reply_to: None,
+            edited_at: None,
+            deleted: false,
+            reactions: BTreeMap::new(),
+        }
+    }
+
+    fn ev(seq: u64, message: Option<Message>) -> StoredEvent {
+        StoredEvent {
+            seq,
+            frame: Arc::from(format!("{{\"seq\":{seq}}}")),
+            change: message.as_ref().map(|m| ChangeKey {
+                author: m.author.clone(),
+                client_id: m.client_id.clone(),
+            }),
+            message,
+        }
+    }
+
+    #[test]
+    fn history_pages_skip_non_message_events() {
+        let mut s = MemoryStore::new();
+        s.append(&ev(1, None)).unwrap();
+        for seq in 2..=6 {
+            s.append(&ev(seq, Some(msg(seq, "a")))).unwrap();
+        }
+        let (page, more) = s.history(None, 2).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6]);
+        assert!(more);
+        let (page, more) = s.history(Some(5), 10).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 3, 4]);
+        assert!(!more);
+        let (page, more) = s.history(Some(4), 2).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 3]);
+        assert!(!more);
+        assert!(s.message(1).unwrap().is_none());
+        assert_eq!(s.events_after(4).unwrap(), ["{\"seq\":5}", "{\"seq\":6}"]);
+        assert_eq!(s.last_seq().unwrap(), 6);
+    }
+
+    #[test]
+    fn a_seq_is_stored_once() {
+        let mut s = MemoryStore::new();
+        s.append(&ev(1, None)).unwrap();
+        assert!(s.append(&ev(1, None)).is_err());
+    }
+
+    #[test]
+    fn unread_counts_others_live_messages() {
+        let mut s = MemoryStore::new();
+        s.append(&ev(1, Some(msg(1, "a")))).unwrap();
+        s.append(&ev(2, Some(msg(2, "b")))).unwrap();
+        let mut gone = msg(3, "b");
+        gone.deleted = true;
+        s.append(&ev(3, Some(gone))).unwrap();
+        assert_eq!(s.count_unread(0, "a").unwrap(), 1);
+        assert_eq!(s.count_unread(0, "c").unwrap(), 2);
+        assert_eq!(s.count_unread(2, "c").unwrap(), 0);
+        assert_eq!(s.find_change("b", "c2").unwrap(), Some(2));
+        s.wipe().unwrap();
+        assert!(s.is_empty());
+    }
+}

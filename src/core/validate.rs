@@ -1,0 +1,478 @@
+//! Every field rule of the contract (sections 3-7), in one place.
+//!
+//! Each limit is a named constant so the server, the tests and the web client
+//! mirror the same numbers, and each field has one parse function that either
+//! returns the value to store (normalised: lowercased, trimmed) or an
+//! [`ApiError`] whose message names the field and the rule in a plain sentence.
+//!
+//! Lengths count Unicode scalar values (`chars().count()`), never bytes or
+//! UTF-16 units (contract section 1).
+//!
+//! Decisions where the contract is silent:
+//! - Usernames are lowercased with ASCII rules only, so a look-alike such as the
+//!   Kelvin sign `K` (U+212A) is an error instead of silently becoming `k`.
+//! - Display names, statuses, room titles, bios and topics are trimmed at both
+//!   ends, the way chat apps treat such fields. Passwords and message text are
+//!   never trimmed: their exact bytes matter to the user.
+//! - Single-line fields (display name, status, room title) refuse every control
+//!   character. Bio and topic may hold line breaks and tabs (`\r\n` is stored as
+//!   `\n`); message text may hold `\n`, `\r` and `\t`. Other control characters
+//!   (NUL, escape, ...) are refused everywhere.
+
+use super::error::{ApiError, ApiResult, ErrorCode};
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 24;
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+pub const DISPLAY_NAME_MAX: usize = 32;
+pub const BIO_MAX: usize = 280;
+pub const STATUS_MAX: usize = 64;
+pub const ROOM_NAME_MIN: usize = 2;
+pub const ROOM_NAME_MAX: usize = 32;
+pub const ROOM_TITLE_MAX: usize = 64;
+pub const TOPIC_MAX: usize = 280;
+pub const MESSAGE_MAX: usize = 4000;
+pub const CLIENT_ID_MAX: usize = 64;
+pub const EMOJI_MAX: usize = 8;
+pub const HISTORY_LIMIT_MAX: u32 = 100;
+pub const HISTORY_LIMIT_DEFAULT: u32 = 50;
+/// A socket frame over this many bytes closes the socket with 1009.
+pub const FRAME_MAX_BYTES: usize = 16 * 1024;
+/// Largest JSON request body.
+pub const BODY_MAX_BYTES: usize = 64 * 1024;
+/// Largest avatar upload.
+pub const AVATAR_MAX_BYTES: usize = 512 * 1024;
+/// How many events behind a `since` may be and still be replayed.
+pub const RESUME_WINDOW: u64 = 5000;
+
+fn len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Line breaks and tabs are fine in multi-line fields; anything else that is a
+/// control character is invisible garbage or a terminal escape.
+fn is_forbidden_multiline_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// `\r\n` and lone `\r` become `\n` so stored text has one kind of line break.
+fn normalize_newlines(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// Lowercases (ASCII only), then checks 3-24 of `a-z`, `0-9`, `_`, starting with a letter.
+pub fn username(raw: &str) -> ApiResult<String> {
+    let name = raw.to_ascii_lowercase();
+    let n = len(&name);
+    let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    let allowed = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if (USERNAME_MIN..=USERNAME_MAX).contains(&n) && starts_with_letter && allowed {
+        Ok(name)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Usernames are {USERNAME_MIN}-{USERNAME_MAX} characters: a-z, 0-9 and _, starting with a letter."
+        )))
+    }
+}
+
+/// 8-128 characters of anything; never trimmed or altered.
+pub fn password(raw: &str) -> ApiResult<()> {
+    if (PASSWORD_MIN..=PASSWORD_MAX).contains(&len(raw)) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Passwords are {PASSWORD_MIN}-{PASSWORD_MAX} characters."
+        )))
+    }
+}
+
+/// Trimmed at both ends, then 1-32 characters without control characters.
+pub fn display_name(raw: &str) -> ApiResult<String> {
+    let v = raw.trim();
+    if (1..=DISPLAY_NAME_MAX).contains(&len(v)) && !v.chars().any(char::is_control) {
+        Ok(v.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Display names are 1-{DISPLAY_NAME_MAX} characters after trimming spaces, with no control characters."
+        )))
+    }
+}
+
+/// Trimmed at both ends, 0-280 characters; line breaks and tabs allowed.
+pub fn bio(raw: &str) -> ApiResult<String> {
+    let v = normalize_newlines(raw.trim());
+    if len(&v) <= BIO_MAX && !v.chars().any(is_forbidden_multiline_control) {
+        Ok(v)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "A bio is at most {BIO_MAX} characters, with no control characters other than line breaks and tabs."
+        )))
+    }
+}
+
+/// Trimmed at both ends, 0-64 characters, one line.
+pub fn status(raw: &str) -> ApiResult<String> {
+    let v = raw.trim();
+    if len(v) <= STATUS_MAX && !v.chars().any(char::is_control) {
+        Ok(v.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "A status is at most {STATUS_MAX} characters on one line, with no control characters."
+        )))
+    }
+}
+
+/// `#rrggbb` in any case, stored lowercase.
+pub fn color(raw: &str) -> ApiResult<String> {
+    let ok = raw.len() == 7
+        && raw.starts_with('#')
+        && raw.chars().skip(1).all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(ApiError::bad_request(
+            "A color is written #rrggbb: a # followed by six hexadecimal digits.",
+        ))
+    }
+}
+
+/// 2-32 of `a-z`, `0-9`, `-`, not starting or ending with `-`. Not lowercased:
+/// a room name is an address, and `General` is refused rather than rewritten.
+pub fn room_name(raw: &str) -> ApiResult<String> {
+    let n = len(raw);
+    let allowed = raw
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ends_ok = !raw.starts_with('-') && !raw.ends_with('-');
+    if (ROOM_NAME_MIN..=ROOM_NAME_MAX).contains(&n) && allowed && ends_ok {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Room names are {ROOM_NAME_MIN}-{ROOM_NAME_MAX} characters: lowercase a-z, 0-9 and -, not starting or ending with -."
+        )))
+    }
+}
+
+/// Trimmed at both ends, then 1-64 characters on one line.
+pub fn room_title(raw: &str) -> ApiResult<String> {
+    let v = raw.trim();
+    if (1..=ROOM_TITLE_MAX).contains(&len(v)) && !v.chars().any(char::is_control) {
+        Ok(v.to_string())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Room titles are 1-{ROOM_TITLE_MAX} characters after trimming spaces, with no control characters."
+        )))
+    }
+}
+
+/// Trimmed at both ends, 0-280 characters; line breaks and tabs allowed.
+pub fn topic(raw: &str) -> ApiResult<String> {
+    let v = normalize_newlines(raw.trim());
+    if len(&v) <= TOPIC_MAX && !v.chars().any(is_forbidden_multiline_control) {
+        Ok(v)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "A room topic is at most {TOPIC_MAX} characters, with no control characters other than line breaks and tabs."
+        )))
+    }
+}
+
+/// 1-4000 characters, not only whitespace; kept exactly as sent.
+/// Over the limit is `too_long` (the client can show "shorten your message");
+/// empty or blank is `bad_request`.
+pub fn message_text(raw: &str) -> ApiResult<String> {
+    if len(raw) > MESSAGE_MAX {
+        return Err(ApiError::new(
+            ErrorCode::TooLong,
+            format!("Messages are at most {MESSAGE_MAX} characters."),
+        ));
+    }
+    if raw.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "A message needs at least one character that is not a space.",
+        ));
+    }
+    if raw.chars().any(is_forbidden_multiline_control) {
+        return Err(ApiError::bad_request(
+            "Messages may not contain control characters other than line breaks and tabs.",
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// 1-64 of `A-Za-z0-9_-`.
+pub fn client_id(raw: &str) -> ApiResult<()> {
+    let ok = (1..=CLIENT_ID_MAX).contains(&raw.len())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "A client_id is 1-{CLIENT_ID_MAX} characters of A-Z, a-z, 0-9, _ and -."
+        )))
+    }
+}
+
+/// Characters that draw nothing on their own: joiners, variation selectors, tags.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// 1-8 characters with no letters, digits, whitespace or control characters.
+/// A reaction made only of invisible joiners or selectors is refused too, since
+/// it would show as an empty chip.
+pub fn emoji(raw: &str) -> ApiResult<()> {
+    let ok = (1..=EMOJI_MAX).contains(&len(raw))
+        && !raw
+            .chars()
+            .any(|c| c.is_alphanumeric() || c.is_whitespace() || c.is_control())
+        && !raw.chars().all(is_invisible);
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "A reaction is 1-{EMOJI_MAX} characters with no letters, digits, spaces or control characters."
+        )))
+    }
+}
+
+/// A history page size: 1-100, 50 when absent. Out of range is refused, not clamped.
+pub fn history_limit(raw: Option<i64>) -> ApiResult<u32> {
+    match raw {
+        None => Ok(HISTORY_LIMIT_DEFAULT),
+        Some(n) if n >= 1 && n <= i64::from(HISTORY_LIMIT_MAX) => {
+            u32::try_from(n).map_err(|_| history_limit_error())
+        }
+        Some(_) => Err(history_limit_error()),
+    }
+}
+
+/// The same rule for a `?limit=` query value; an empty value counts as absent,
+/// anything that is not an integer is refused.
+pub fn history_limit_query(raw: Option<&str>) -> ApiResult<u32> {
+    match raw.map(str::trim) {
+        None | Some("") => history_limit(None),
+        Some(s) => {
+            let n = s.parse::<i64>().map_err(|_| history_limit_error())?;
+            history_limit(Some(n))
+        }
+    }
+}
+
+fn history_limit_error() -> ApiError {
+    ApiError::bad_request(format!(
+        "limit is a whole number from 1 to {HISTORY_LIMIT_MAX}."
+    ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn code<T: std::fmt::Debug>(r: ApiResult<T>) -> ErrorCode {
+        match r {
+            Ok(v) => panic!("expected an error, got {v:?}"),
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn usernames_are_lowercased_before_checking() {
+        assert_eq!(username("Alice").unwrap(), "alice");
+        assert_eq!(username("BOB_42").unwrap(), "bob_42");
+        assert_eq!(username("abc").unwrap(), "abc");
+        assert_eq!(username(&"a".repeat(24)).unwrap(), "a".repeat(24));
+    }
+
+    #[test]
+    fn usernames_outside_the_rule_are_bad_requests() {
+        for bad in [
+            "ab",
+            &"a".repeat(25),
+            "1abc",
+            "_abc",
+            "ab-c",
+            "ab c",
+            " alice",
+            "élan",
+            "\u{212A}elvin",
+            "",
+        ] {
+            let e = username(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::BadRequest, "{bad:?}");
+            assert!(e.message.starts_with("Usernames are 3-24"));
+        }
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(password("12345678").is_ok());
+        assert!(password("1234567").is_err());
+        assert!(password(&"é".repeat(8)).is_ok());
+        assert!(password(&"é".repeat(128)).is_ok());
+        assert!(password(&"x".repeat(129)).is_err());
+        // Spaces are part of the password, not trimmed away.
+        assert!(password("       a").is_ok());
+    }
+
+    #[test]
+    fn display_names_are_trimmed_then_checked() {
+        assert_eq!(display_name("  Alice  ").unwrap(), "Alice");
+        assert_eq!(display_name(&"ü".repeat(32)).unwrap(), "ü".repeat(32));
+        assert_eq!(code(display_name("   ")), ErrorCode::BadRequest);
+        assert_eq!(code(display_name("")), ErrorCode::BadRequest);
+        assert_eq!(code(display_name(&"a".repeat(33))), ErrorCode::BadRequest);
+        assert_eq!(code(display_name("a\u{0}b")), ErrorCode::BadRequest);
+        assert_eq!(code(display_name("a\nb")), ErrorCode::BadRequest);
+        // Thirty-two characters surrounded by spaces still fit.
+        assert!(display_name(&format!("  {}  ", "a".repeat(32))).is_ok());
+    }
+
+    #[test]
+    fn bio_and_topic_allow_empty_and_line_breaks() {
+        assert_eq!(bio("").unwrap(), "");
+        assert_eq!(bio(" line one\r\nline two ").unwrap(), "line one\nline two");
+        assert!(bio(&"x".repeat(280)).is_ok());
+        assert!(bio(&"x".repeat(281)).is_err());
+        assert!(bio("bell\u{7}").is_err());
+        assert_eq!(topic("").unwrap(), "");
+        assert!(topic(&"x".repeat(280)).is_ok());
+        assert!(topic(&"x".repeat(281)).is_err());
+        assert!(topic("esc\u{1b}[31m").is_err());
+    }
+
+    #[test]
+    fn status_is_one_short_line() {
+        assert_eq!(status("").unwrap(), "");
+        assert_eq!(status(" lunch ").unwrap(), "lunch");
+        assert!(status(&"x".repeat(64)).is_ok());
+        assert!(status(&"x".repeat(65)).is_err());
+        assert!(status("a\nb").is_err());
+    }
+
+    #[test]
+    fn colors_are_stored_lowercase() {
+        assert_eq!(color("#A1b2C3").unwrap(), "#a1b2c3");
+        for bad in ["a1b2c3", "#a1b2c", "#a1b2c3d", "#gggggg", "", "#ａ1b2c3"] {
+            assert_eq!(code(color(bad)), ErrorCode::BadRequest, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn room_names_are_addresses_and_never_rewritten() {
+        assert_eq!(room_name("general").unwrap(), "general");
+        assert_eq!(room_name("a1").unwrap(), "a1");
+        assert_eq!(room_name("rust-lang-2").unwrap(), "rust-lang-2");
+        assert!(room_name(&"a".repeat(32)).is_ok());
+        for bad in [
+            "a",
+            &"a".repeat(33),
+            "General",
+            "-abc",
+            "abc-",
+            "a_b",
+            "a b",
+            "",
+        ] {
+            assert_eq!(code(room_name(bad)), ErrorCode::BadRequest, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn room_titles_are_trimmed_and_one_line() {
+        assert_eq!(room_title("  Rust talk ").unwrap(), "Rust talk");
+        assert!(room_title(&"x".repeat(64)).is_ok());
+        assert!(room_title(&"x".repeat(65)).is_err());
+        assert!(room_title("   ").is_err());
+        assert!(room_title("a\tb").is_err());
+    }
+
+    #[test]
+    fn message_text_limits_and_error_codes() {
+        assert_eq!(message_text("  hi\n").unwrap(), "  hi\n");
+        assert!(message_text(&"é".repeat(4000)).is_ok());
+        assert_eq!(code(message_text(&"x".repeat(4001))), ErrorCode::TooLong);
+        assert_eq!(code(message_text("")), ErrorCode::BadRequest);
+        assert_eq!(code(message_text(" \n\t ")), ErrorCode::BadRequest);
+        assert_eq!(code(message_text("nul\u{0}")), ErrorCode::BadRequest);
+        assert!(message_text("tab\tand\r\nbreaks").is_ok());
+    }
+
+    #[test]
+    fn client_ids() {
+        assert!(client_id("a").is_ok());
+        assert!(client_id("Abc_123-x").is_ok());
+        assert!(client_id(&"a".repeat(64)).is_ok());
+        assert!(client_id(&"a".repeat(65)).is_err());
+        assert!(client_id("").is_err());
+        assert!(client_id("a b").is_err());
+        assert!(client_id("é").is_err());
+    }
+
+    #[test]
+    fn emoji_rule() {
+        for ok in ["👍", "❤️", "👨‍👩‍👧", "🇺🇸", "!", "🎉🎉🎉🎉🎉🎉🎉🎉"]
+        {
+            assert!(emoji(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "a",
+            "+1",
+            "1️⃣",
+            "👍 ",
+            " ",
+            "\u{0}",
+            "é",
+            "🎉🎉🎉🎉🎉🎉🎉🎉🎉",
+            "\u{200D}",
+            "\u{FE0F}",
+        ] {
+            assert_eq!(code(emoji(bad)), ErrorCode::BadRequest, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn history_limit_defaults_and_refuses_out_of_range() {
+        assert_eq!(history_limit(None).unwrap(), 50);
+        assert_eq!(history_limit(Some(1)).unwrap(), 1);
+        assert_eq!(history_limit(Some(100)).unwrap(), 100);
+        for bad in [0, -1, 101, i64::MAX, i64::MIN] {
+            assert_eq!(code(history_limit(Some(bad))), ErrorCode::BadRequest);
+        }
+        assert_eq!(history_limit_query(None).unwrap(), 50);
+        assert_eq!(history_limit_query(Some("")).unwrap(), 50);
+        assert_eq!(history_limit_query(Some("20")).unwrap(), 20);
+        assert!(history_limit_query(Some("abc")).is_err());
+        assert!(history_limit_query(Some("2.5")).is_err());
+        assert!(history_limit_query(Some("0")).is_err());
+    }
+
+    #[test]
+    fn every_error_message_is_a_sentence() {
+        let errors = [
+            username("x").unwrap_err(),
+            password("x").unwrap_err(),
+            display_name("").unwrap_err(),
+            color("x").unwrap_err(),
+            room_name("x").unwrap_err(),
+            room_title("").unwrap_err(),
+            message_text("").unwrap_err(),
+            client_id("").unwrap_err(),
+            emoji("").unwrap_err(),
+            history_limit(Some(0)).unwrap_err(),
+        ];
+        for e in errors {
+            assert!(e.message.ends_with('.'), "{}", e.message);
+            assert!(e.message.len() > 15, "{}", e.message);
+        }
+    }
+}
