@@ -3,6 +3,8 @@
 //! token signing as the Worker performs them. Built without the `worker-entry`
 //! feature, because an exported `fetch` breaks the browser test runner.
 #![cfg(target_arch = "wasm32")]
+// A test crate: clippy does not see wasm_bindgen_test functions as tests.
+#![allow(clippy::unwrap_used)]
 
 use edge_chat::platform::crypto;
 use wasm_bindgen_test::*;
@@ -25,4 +27,64 @@ fn random_bytes_come_from_webcrypto_and_differ() {
     crypto::random_bytes(&mut b).unwrap();
     assert_ne!(a, b);
     assert_ne!(a, [0u8; 32]);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[wasm_bindgen_test]
+async fn pbkdf2_matches_the_published_sha256_vectors() {
+    // PBKDF2-HMAC-SHA256 test vectors (password "password", salt "salt").
+    let one = crypto::pbkdf2_sha256(b"password", b"salt", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        hex(&one),
+        "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+    );
+    let two = crypto::pbkdf2_sha256(b"password", b"salt", 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        hex(&two),
+        "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_password_hash_verifies_the_right_password_only() {
+    use edge_chat::core::auth::{PasswordHash, HASH_LEN, PBKDF2_ITERATIONS, SALT_LEN};
+    let mut salt = [0u8; SALT_LEN];
+    crypto::random_bytes(&mut salt).unwrap();
+    let hash = crypto::pbkdf2_sha256(b"correct horse", &salt, PBKDF2_ITERATIONS)
+        .await
+        .unwrap();
+    assert_eq!(hash.len(), HASH_LEN);
+    let stored = PasswordHash {
+        iterations: PBKDF2_ITERATIONS,
+        salt: salt.to_vec(),
+        hash,
+    }
+    .format();
+    let parsed = PasswordHash::parse(&stored).unwrap();
+    let again = crypto::pbkdf2_sha256(b"correct horse", &parsed.salt, parsed.iterations)
+        .await
+        .unwrap();
+    assert!(parsed.matches(&again));
+    let wrong = crypto::pbkdf2_sha256(b"wrong horse", &parsed.salt, parsed.iterations)
+        .await
+        .unwrap();
+    assert!(!parsed.matches(&wrong));
+}
+
+#[wasm_bindgen_test]
+fn a_token_signed_with_the_clock_verifies_and_expires() {
+    use edge_chat::core::auth::{issue_token, verify_token, TOKEN_TTL_SECS};
+    let secret = [7u8; 32];
+    let now = crypto::now_ms() / 1000;
+    let (token, claims) = issue_token(&secret, "alice", "sid1", now).unwrap();
+    assert_eq!(verify_token(&secret, &token, now).unwrap(), claims);
+    assert!(verify_token(&secret, &token, now + TOKEN_TTL_SECS + 1).is_err());
+    assert!(verify_token(&[8u8; 32], &token, now).is_err());
 }

@@ -25,7 +25,10 @@ pub fn secure(resp: Response) -> Result<Response> {
     for (name, value) in resp.headers().entries() {
         headers.set(&name, &value)?;
     }
-    headers.set("Content-Security-Policy", CSP)?;
+    // A response may bring a stricter policy of its own (avatar images do).
+    if !headers.has("Content-Security-Policy")? {
+        headers.set("Content-Security-Policy", CSP)?;
+    }
     headers.set("X-Content-Type-Options", "nosniff")?;
     headers.set("Referrer-Policy", "strict-origin-when-cross-origin")?;
     headers.set("X-Frame-Options", "DENY")?;

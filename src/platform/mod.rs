@@ -3,10 +3,19 @@
 //! Each file carries out one kind of platform work; none of them decides
 //! product rules, which live in [`crate::core`].
 
+pub mod auth;
+pub mod avatars;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod internal;
+pub mod profiles;
+#[cfg(feature = "worker-entry")]
 pub mod router;
+#[cfg(feature = "worker-entry")]
+pub mod routes_accounts;
+#[cfg(feature = "worker-entry")]
+pub mod routes_rooms;
 
 #[cfg(feature = "worker-entry")]
 pub mod account_object;

@@ -3,7 +3,7 @@
 //! anything that is not `/api/` is a static asset (with the single-page-app
 //! fallback configured in wrangler.toml).
 
-use super::http;
+use super::{http, routes_accounts, routes_rooms};
 use crate::core::error::ApiError;
 use worker::{Env, Method, Request, Response};
 
@@ -29,18 +29,27 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         return assets(req, &env).await;
     }
     let method = req.method();
-    let segments: Vec<&str> = path
+    let segments: Vec<String> = path
         .trim_start_matches("/api")
         .split('/')
         .filter(|s| !s.is_empty())
+        .map(str::to_string)
         .collect();
-    let result = match (method, segments.as_slice()) {
-        (Method::Get | Method::Head, ["health"]) => {
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segs.first().copied() {
+        Some("health") if segs.len() == 1 && matches!(method, Method::Get | Method::Head) => {
             http::json(200, &serde_json::json!({"status": "ok"}))
+                .map_err(|e| http::internal("building a response", e))
         }
-        _ => return Err(ApiError::not_found("There is no such API endpoint.")),
-    };
-    result.map_err(|e| http::internal("building a response", e))
+        Some("auth" | "me" | "users") => routes_accounts::route(req, &env, method, &segs).await,
+        Some("rooms") => routes_rooms::route(req, &env, method, &segs).await,
+        _ => Err(not_found()),
+    }
+}
+
+/// The answer for any path or method the API does not have.
+pub fn not_found() -> ApiError {
+    ApiError::not_found("There is no such API endpoint.")
 }
 
 async fn assets(req: Request, env: &Env) -> Result<Response, ApiError> {

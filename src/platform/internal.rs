@@ -1,0 +1,100 @@
+//! Calls from the Worker to its Durable Objects (and between objects).
+//!
+//! Internal requests are plain HTTP to the stub with a JSON body. A refusal comes
+//! back in the contract's error shape and is turned back into the same
+//! [`ApiError`], so an object's decision reaches the client unchanged.
+
+use super::http;
+use crate::core::error::{ApiError, ErrorCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+/// The stub of the object named `name` in the namespace bound as `binding`.
+pub fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, ApiError> {
+    env.durable_object(binding)
+        .and_then(|ns| ns.id_from_name(name).and_then(|id| id.get_stub()))
+        .map_err(|e| http::internal("resolving a Durable Object stub", e))
+}
+
+/// Builds an internal request (`https://internal/<path>`) with an optional JSON body.
+pub fn request<B: Serialize>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<Request, ApiError> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let text = serde_json::to_string(body).map_err(|e| http::internal("encoding a call", e))?;
+        let headers = Headers::new();
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(|e| http::internal("building a call", e))?;
+        init.with_headers(headers);
+        init.with_body(Some(text.into()));
+    }
+    Request::new_with_init(&format!("https://internal{path}"), &init)
+        .map_err(|e| http::internal("building a call", e))
+}
+
+/// Sends `req` to `stub` and returns its raw response.
+pub async fn send(stub: &Stub, req: Request) -> Result<Response, ApiError> {
+    stub.fetch_with_request(req)
+        .await
+        .map_err(|e| http::internal("calling a Durable Object", e))
+}
+
+/// Calls an object and decodes a JSON answer; an error answer becomes the same `ApiError`.
+pub async fn call<B: Serialize, T: DeserializeOwned>(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, ApiError> {
+    let mut resp = send(stub, request(method, path, body)?).await?;
+    let status = resp.status_code();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| http::internal("reading an object's answer", e))?;
+    if status >= 400 {
+        return Err(decode_error(status, &text));
+    }
+    let text = if text.is_empty() { "null" } else { &text };
+    serde_json::from_str(text).map_err(|e| http::internal("decoding an object's answer", e))
+}
+
+/// Turns an error response body back into the `ApiError` it was made from.
+pub fn decode_error(status: u16, body: &str) -> ApiError {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let err = parsed.as_ref().and_then(|v| v.get("error"));
+    let code = err
+        .and_then(|e| e.get("code"))
+        .and_then(|c| c.as_str())
+        .and_then(ErrorCode::parse);
+    let message = err
+        .and_then(|e| e.get("message"))
+        .and_then(|m| m.as_str())
+        .map(str::to_string);
+    match (code, message) {
+        (Some(code), Some(message)) => {
+            let mut e = ApiError::new(code, message);
+            e.retry_after_ms = err
+                .and_then(|e| e.get("retry_after_ms"))
+                .and_then(|v| v.as_u64());
+            e
+        }
+        _ => http::internal("an object's error answer", format!("{status}: {body}")),
+    }
+}
+
+/// An object's error answer: the contract body plus `retry_after_ms` so that
+/// [`decode_error`] can rebuild `Retry-After` on the way out.
+pub fn error_response(err: &ApiError) -> worker::Result<Response> {
+    let mut body = err.to_body();
+    if let (Some(ms), Some(obj)) = (err.retry_after_ms, body.get_mut("error")) {
+        obj["retry_after_ms"] = serde_json::json!(ms);
+    }
+    http::json(err.status(), &body)
+}

@@ -1,0 +1,110 @@
+// Small clients for the end-to-end suites: HTTP with a token, and a WebSocket
+// that queues frames so a test can await "the next frame of type X".
+import WebSocket from 'ws';
+import { randomBytes } from 'node:crypto';
+
+export const BASE = process.env.BASE_URL;
+
+/** A fresh, valid, unique username (3-24 of a-z0-9_, starting with a letter). */
+export function uniqueName(prefix = 'u') {
+  return `${prefix}${randomBytes(6).toString('hex')}`.slice(0, 24);
+}
+
+/** Calls the API; returns { status, body, headers }. `token` adds a Bearer header. */
+export async function api(method, path, { token, body, headers = {}, base = BASE, raw } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] ??= 'application/json'; }
+  const r = await fetch(`${base}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
+  const text = await r.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+/** Registers a new user and returns { username, password, token, user, cookie }. */
+export async function register(prefix = 'u', base = BASE) {
+  const username = uniqueName(prefix);
+  const password = 'correct horse battery';
+  const r = await api('POST', '/api/auth/register', { body: { username, password }, base });
+  if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const cookie = (r.headers.get('set-cookie') || '').split(';')[0];
+  return { username, password, token: r.body.token, user: r.body.user, cookie };
+}
+
+/** A socket client with a frame queue. */
+export class Client {
+  constructor(ws) {
+    this.ws = ws;
+    this.frames = [];
+    this.waiters = [];
+    this.closed = null;
+    ws.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      const list = frame.type === 'batch' ? frame.frames : [frame];
+      for (const f of list) { this.frames.push(f); this.#wake(); }
+    });
+    ws.on('close', (code, reason) => { this.closed = { code, reason: String(reason) }; this.#wake(); });
+  }
+
+  #wake() { for (const w of this.waiters.splice(0)) w(); }
+
+  send(frame) { this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)); }
+
+  /** Resolves with (and removes) the first queued frame matching `pred`. */
+  async next(pred = () => true, timeoutMs = 5000) {
+    const test = typeof pred === 'string' ? (f) => f.type === pred : pred;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.frames.findIndex(test);
+      if (i >= 0) return this.frames.splice(i, 1)[0];
+      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for a frame; queued: ${JSON.stringify(this.frames).slice(0, 500)}`);
+      await new Promise((r) => { this.waiters.push(r); setTimeout(r, left); });
+    }
+  }
+
+  /** Resolves with the close { code, reason }. */
+  async waitClose(timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('timed out waiting for close');
+      await new Promise((r) => { this.waiters.push(r); setTimeout(r, left); });
+    }
+    return this.closed;
+  }
+
+  close() { try { this.ws.close(); } catch { /* already closed */ } }
+}
+
+/**
+ * Opens a room socket. Resolves with a Client once open, or rejects with
+ * { status, body } when the upgrade is refused.
+ */
+export function connect(room, { token, since, batch, headers = {}, base = BASE } = {}) {
+  const q = new URLSearchParams();
+  if (since !== undefined) q.set('since', String(since));
+  if (batch) q.set('batch', '1');
+  const url = `${base.replace(/^http/, 'ws')}/api/rooms/${room}/socket${q.size ? `?${q}` : ''}`;
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: h });
+    const client = new Client(ws);
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let body = text;
+        try { body = JSON.parse(text); } catch { /* keep text */ }
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body }));
+      });
+    });
+    ws.once('error', (e) => reject(e));
+  });
+}
