@@ -44,3 +44,29 @@ test('unknown /api/ paths answer 404 not_found in the contract error shape', asy
     assert.ok(r.headers.get('content-security-policy'));
   }
 });
+
+test('without a proper JWT_SECRET the worker serves health but refuses authenticated routes', async () => {
+  const { startServer } = await import('../lib/server.mjs');
+  const server = await startServer({ vars: { JWT_SECRET: 'too-short' } });
+  try {
+    assert.equal((await fetch(`${server.url}/api/health`)).status, 200);
+    const reg = await fetch(`${server.url}/api/auth/register`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'someone', password: 'long enough pw' }),
+    });
+    assert.equal(reg.status, 503);
+    const body = await reg.json();
+    assert.equal(body.error.code, 'unavailable');
+    assert.doesNotMatch(JSON.stringify(body), /too-short|JWT_SECRET/);
+    const me = await fetch(`${server.url}/api/me`, { headers: { Authorization: 'Bearer x.y.z' } });
+    assert.equal(me.status, 503);
+    // The worker's log line arrives through wrangler's output a moment later.
+    const deadline = Date.now() + 5000;
+    while (!/JWT_SECRET is shorter than 32 bytes/.test(server.log()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(server.log(), /JWT_SECRET is shorter than 32 bytes/);
+  } finally {
+    await server.stop();
+  }
+});

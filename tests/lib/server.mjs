@@ -67,7 +67,7 @@ export async function startServer(opts = {}) {
   const config = testConfig();
   const vars = { ...(opts.vars ?? {}) };
   const args = ['wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
-    '--persist-to', stateDir, '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    '--persist-to', stateDir, '--show-interactive-dev-session=false', '--log-level', opts.logLevel ?? 'info'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn('npx', args, {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
