@@ -30,7 +30,7 @@ export WASM_BINDGEN_TEST_TIMEOUT := 120
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 WORKER := build/worker/shim.mjs
 
-.PHONY: help dev test tools browser lint unit wasm-test e2e browser-test worker bench clean
+.PHONY: help dev test tools browser lint unit wasm-test e2e browser-test worker bench bench-auth clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://127.0.0.1:$(PORT)"
@@ -110,6 +110,11 @@ browser-test: tools browser .dev.vars $(WORKER)
 
 bench: tools .dev.vars $(WORKER)
 	node bench/run.mjs
+
+# Login and token-check latency (issue: accounts); not part of make test.
+bench-auth: tools .dev.vars $(WORKER)
+	cargo bench --bench tokens
+	node bench/auth.mjs
 
 clean:
 	rm -rf build target .tools
