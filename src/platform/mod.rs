@@ -24,6 +24,21 @@ pub mod directory_object;
 #[cfg(feature = "worker-entry")]
 pub mod room_object;
 
+// The rooms work: the room object's parts, the wire between the Worker and
+// the room/directory objects, and SQLite access.
+#[cfg(feature = "worker-entry")]
+pub mod join_all;
+#[cfg(feature = "worker-entry")]
+pub mod room_follow_up;
+#[cfg(feature = "worker-entry")]
+pub mod room_sockets;
+#[cfg(feature = "worker-entry")]
+pub mod room_wire;
+#[cfg(feature = "worker-entry")]
+pub mod sql_store;
+#[cfg(feature = "worker-entry")]
+pub mod sqlite;
+
 #[cfg(feature = "worker-entry")]
 mod entry {
     use worker::{event, Context, Env, Request, Response, Result};

@@ -1,22 +1,451 @@
-//! The room Durable Object (placeholder until the messaging work lands).
+//! The room Durable Object: one per chat room (binding `ROOMS`, addressed by
+//! the room's name), owning its SQLite history and its WebSockets.
+//!
+//! It decides nothing itself. Every event (an internal HTTP request from the
+//! Worker, a socket frame, a socket close) is handed to the core's
+//! [`Room`] together with the time and a [`SqlStore`], and the effects the
+//! core returns are carried out in order: frames to sockets, closes, then the
+//! calls to other objects (the members' account lists, the directory).
+//!
+//! Platform notes:
+//! - Hibernation: sockets are accepted with `acceptWebSocket`, so the runtime
+//!   may evict this object while they stay connected. The core's `Room` lives
+//!   in a `RefCell` and is loaded lazily on the first event after construction
+//!   (or after an internal error, which may have left memory ahead of storage):
+//!   [`Room::load`] from SQLite, then [`Room::restore_socket`] for every socket
+//!   the runtime still holds, from its attachment. No `RefCell` borrow is ever
+//!   held across an `.await`.
+//! - `{"type":"ping"}` (exactly these bytes) is answered by the runtime itself
+//!   through `setWebSocketAutoResponse`, without waking the object. Any other
+//!   spelling of a ping reaches the core, which answers the same `pong`.
+//! - Atomicity: each command and each frame runs inside one SQLite
+//!   `transactionSync` (see [`super::sqlite::transaction`]); an error rolls
+//!   every write of it back. The runtime's output gate holds every outgoing
+//!   frame and response until the writes before it are durable, so an `ack` or
+//!   a broadcast event always survives a restart.
+//! - Closing a socket from an HTTP request (leave, kick, ban, delete, logout):
+//!   the close frame with its code reaches the client at once, but workerd
+//!   (as of wrangler 4.86) only tears the TCP connection down when the room
+//!   next goes idle and is evicted (~10 s locally), because the closing
+//!   handshake completes outside the request that started it. Browsers report
+//!   the close after their own short wait; a close started by a socket frame
+//!   (1008, 1009) completes at once. The room forgets the socket immediately
+//!   either way, and skips sockets still closing when it reloads.
+//! - The runtime delivers events to this object one at a time, but while one
+//!   handler awaits another object (account list, directory) the next event
+//!   may run. All room changes happen before those awaits, synchronously.
 
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use std::cell::RefCell;
+use std::rc::Rc;
 
-#[durable_object]
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+};
+
+use super::room_follow_up::follow_up;
+use super::room_sockets::{close_ws, Attachment, SocketTable};
+use super::room_wire::{
+    read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
+};
+use super::sql_store::SqlStore;
+use super::sqlite::{self, Sql, TxError, MAX_SAFE_INT};
+use super::{config, crypto, http, internal};
+use crate::core::error::{ApiError, ApiResult, ErrorCode};
+use crate::core::protocol::ServerFrame;
+use crate::core::rate_limit::RateSettings;
+use crate::core::room::{close_code, Effect, Room, SocketId};
+use crate::core::room_commands::RoomCommand;
+
+/// The only ping spelling the runtime answers without waking the room.
+const PING: &str = r#"{"type":"ping"}"#;
+const PONG: &str = r#"{"type":"pong"}"#;
+
+/// Close code for a socket whose attachment is unreadable (server error).
+const CLOSE_INTERNAL: u16 = 1011;
+
+#[durable_object(websocket)]
 pub struct RoomObject {
-    _state: State,
-    _env: Env,
+    state: State,
+    env: Env,
+    sql: Sql,
+    rates: RateSettings,
+    /// `None` until loaded (see the module notes). An `Rc` so a transaction
+    /// callback, which must be `'static`, can reach it.
+    room: Rc<RefCell<Option<Room>>>,
+    sockets: RefCell<SocketTable>,
 }
 
 impl DurableObject for RoomObject {
     fn new(state: State, env: Env) -> Self {
-        Self {
-            _state: state,
-            _env: env,
+        let sql = Sql::new(&state);
+        // Errors are logged inside; every later query would report them too.
+        let _ = SqlStore::new(sql.clone()).migrate();
+        match WebSocketRequestResponsePair::new(PING, PONG) {
+            Ok(pair) => state.set_websocket_auto_response(&pair),
+            Err(e) => worker::console_error!("could not set the ping auto-response: {e:?}"),
+        }
+        let rates = RateSettings::from_vars(
+            config::var(&env, "CHAT_SEND_BURST").as_deref(),
+            config::var(&env, "CHAT_SEND_PER_SEC").as_deref(),
+        );
+        RoomObject {
+            state,
+            env,
+            sql,
+            rates,
+            room: Rc::new(RefCell::new(None)),
+            sockets: RefCell::new(SocketTable::default()),
         }
     }
 
-    async fn fetch(&self, _req: Request) -> Result<Response> {
-        Response::error("not implemented", 501)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        match self.route(req).await {
+            Ok(resp) => Ok(resp),
+            Err(err) => internal::error_response(&err),
+        }
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let text = match message {
+            WebSocketIncomingMessage::String(s) => s,
+            // Frames are JSON text; a binary frame is read as (lossy) text so
+            // the core applies the same size and format rules to it.
+            WebSocketIncomingMessage::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+        };
+        self.on_frame(&ws, text).await;
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        _reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        // The Hibernation API does not answer the peer's close frame for us.
+        // (When the close was ours, this is a no-op.)
+        close_ws(&ws, u16::try_from(code).unwrap_or(1000), "closed");
+        self.on_gone(&ws);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.on_gone(&ws);
+        Ok(())
+    }
+}
+
+impl RoomObject {
+    async fn route(&self, mut req: Request) -> ApiResult<Response> {
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Post, "/command") => {
+                let call: CommandCall = read_json(&mut req).await?;
+                self.command(call).await
+            }
+            (Method::Get, "/socket") => self.upgrade(&req),
+            (Method::Post, "/profile") => {
+                let body: ProfileChanged = read_json(&mut req).await?;
+                self.ensure_loaded()?;
+                let effects =
+                    self.with_room(|r| r.profile_changed(&body.username, body.profile))?;
+                self.carry_out(effects).await;
+                http::no_content().map_err(|e| http::internal("a response", e))
+            }
+            (Method::Post, "/close-session") => {
+                let body: CloseSession = read_json(&mut req).await?;
+                self.ensure_loaded()?;
+                let effects = self.with_room(|r| r.close_session(&body.sid, body.code))?;
+                self.carry_out(effects).await;
+                http::no_content().map_err(|e| http::internal("a response", e))
+            }
+            _ => Err(ApiError::not_found("No such room endpoint.")),
+        }
+    }
+
+    // ----- loading ---------------------------------------------------------
+
+    /// Loads the room and re-registers the surviving sockets, once per life
+    /// of this instance (and again after [`RoomObject::forget`]).
+    fn ensure_loaded(&self) -> ApiResult<()> {
+        self.load_keeping(None)
+    }
+
+    /// [`RoomObject::ensure_loaded`], restoring the socket `keep` even if it
+    /// is closing (the socket whose close event woke the room: restoring it
+    /// first lets the room announce its user offline).
+    fn load_keeping(&self, keep: Option<u64>) -> ApiResult<()> {
+        if self.room.borrow().is_some() {
+            return Ok(());
+        }
+        let store = SqlStore::new(self.sql.clone());
+        let mut room = Room::load(&store, self.rates)?;
+        let mut effects = Vec::new();
+        let mut table = SocketTable::default();
+        for ws in self.state.get_websockets() {
+            let Some(att) = attachment(&ws) else {
+                close_ws(&ws, CLOSE_INTERNAL, "server error");
+                continue;
+            };
+            // The runtime still lists sockets whose closing handshake is
+            // unfinished (ours, closed earlier); they are not in the room.
+            let open = ws.as_ref().ready_state() == worker::web_sys::WebSocket::OPEN;
+            if open || keep == Some(att.id) {
+                effects.extend(room.restore_socket(SocketId(att.id), &att.username, &att.sid));
+                table.insert(ws, att);
+            }
+        }
+        *self.room.borrow_mut() = Some(room);
+        let mut sockets = self.sockets.borrow_mut();
+        *sockets = table;
+        // Restoring only ever closes sockets (users removed while the object
+        // slept), so nothing is left for other objects.
+        let _ = sockets.deliver(effects);
+        Ok(())
+    }
+
+    /// Drops the in-memory room so the next event reloads it from storage.
+    fn forget(&self) {
+        *self.room.borrow_mut() = None;
+    }
+
+    /// Runs `f` on the loaded room (the borrow ends with `f`).
+    fn with_room<T>(&self, f: impl FnOnce(&mut Room) -> T) -> ApiResult<T> {
+        let mut guard = self.room.borrow_mut();
+        let room = guard
+            .as_mut()
+            .ok_or_else(|| http::internal("the room object", "used before loading"))?;
+        Ok(f(room))
+    }
+
+    fn room_name(&self) -> Option<String> {
+        self.room
+            .borrow()
+            .as_ref()
+            .and_then(|r| r.state().map(|s| s.name.clone()))
+    }
+
+    // ----- HTTP commands ---------------------------------------------------
+
+    async fn command(&self, call: CommandCall) -> ApiResult<Response> {
+        self.ensure_loaded()?;
+        let cmd = RoomCommand::from(call.command);
+        // Known before the command runs: a deleted room has no name after.
+        let name = match &cmd {
+            RoomCommand::Create { name, .. } => Some(name.clone()),
+            _ => self.room_name(),
+        };
+        let room = Rc::clone(&self.room);
+        let sql = self.sql.clone();
+        let actor = call.actor;
+        let now = crypto::now_ms();
+        let result = sqlite::transaction(&self.state, move || {
+            let mut guard = room.borrow_mut();
+            let room = guard
+                .as_mut()
+                .ok_or_else(|| http::internal("a room command", "room not loaded"))?;
+            let mut store = SqlStore::new(sql);
+            room.handle_command(&mut store, &actor, cmd, now)
+        });
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(TxError::RolledBack(e)) => {
+                if e.code == ErrorCode::Internal {
+                    self.forget();
+                }
+                return Err(e);
+            }
+            Err(TxError::Failed(e)) => {
+                self.forget();
+                return Err(e);
+            }
+        };
+        let later = self.sockets.borrow_mut().deliver(reply.effects);
+        if let Some(name) = &name {
+            follow_up(&self.env, name, later).await;
+        }
+        let resp = match reply.body {
+            Some(body) => http::json(reply.status, &body),
+            None => Response::empty().map(|r| r.with_status(reply.status)),
+        };
+        resp.map_err(|e| http::internal("a room response", e))
+    }
+
+    // ----- sockets ---------------------------------------------------------
+
+    /// A WebSocket upgrade forwarded by the Worker. The core decides first;
+    /// a refusal is a plain HTTP error and no socket is ever accepted.
+    fn upgrade(&self, req: &Request) -> ApiResult<Response> {
+        let header = req
+            .headers()
+            .get(CONNECT_HEADER)
+            .ok()
+            .flatten()
+            .ok_or_else(|| http::internal("a socket upgrade", "no connect header"))?;
+        let info: ConnectInfo = serde_json::from_str(&header)
+            .map_err(|e| http::internal("a socket upgrade's connect header", e))?;
+        self.ensure_loaded()?;
+        let id = self.new_socket_id()?;
+        let store = SqlStore::new(self.sql.clone());
+        let effects =
+            self.with_room(|r| r.on_connect(&store, id, &info.username, &info.sid, info.since))??;
+        let att = Attachment {
+            id: id.0,
+            username: info.username,
+            sid: info.sid,
+            exp: info.exp,
+            batch: info.batch,
+        };
+        let accepted = self.accept(&att);
+        let client = match accepted {
+            Ok((server, client)) => {
+                self.sockets.borrow_mut().insert(server, att);
+                client
+            }
+            Err(e) => {
+                // Undo the registration; the user's presence never went out.
+                let _ = self.with_room(|r| r.on_disconnect(id));
+                return Err(e);
+            }
+        };
+        let _ = self.sockets.borrow_mut().deliver(effects);
+        Response::from_websocket(client).map_err(|e| http::internal("a socket upgrade", e))
+    }
+
+    /// Accepts the server end of a new pair as a hibernatable socket.
+    fn accept(&self, att: &Attachment) -> ApiResult<(WebSocket, WebSocket)> {
+        let pair = WebSocketPair::new().map_err(|e| http::internal("a socket pair", e))?;
+        let tags = att.tags();
+        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+        self.state.accept_websocket_with_tags(&pair.server, &tags);
+        if let Err(e) = pair.server.serialize_attachment(att) {
+            close_ws(&pair.server, CLOSE_INTERNAL, "server error");
+            return Err(http::internal("a socket attachment", e));
+        }
+        Ok((pair.server, pair.client))
+    }
+
+    /// A fresh socket id: random, below 2^53, not in use.
+    fn new_socket_id(&self) -> ApiResult<SocketId> {
+        for _ in 0..8 {
+            let mut buf = [0u8; 8];
+            crypto::random_bytes(&mut buf).map_err(|e| http::internal("random bytes", e))?;
+            let id = u64::from_le_bytes(buf) & MAX_SAFE_INT;
+            if id != 0 && !self.sockets.borrow().contains(SocketId(id)) {
+                return Ok(SocketId(id));
+            }
+        }
+        Err(http::internal("a socket id", "no free id"))
+    }
+
+    /// One frame from a socket.
+    async fn on_frame(&self, ws: &WebSocket, text: String) {
+        let Some(att) = attachment(ws) else {
+            close_ws(ws, CLOSE_INTERNAL, "server error");
+            return;
+        };
+        let id = SocketId(att.id);
+        if let Err(e) = self.ensure_loaded() {
+            send_error(ws, &e);
+            return;
+        }
+        let now = crypto::now_ms();
+        if now >= att.exp.saturating_mul(1000) {
+            let effects = self
+                .with_room(|r| r.close_session(&att.sid, close_code::SESSION_EXPIRED))
+                .unwrap_or_default();
+            let _ = self.sockets.borrow_mut().deliver(effects);
+            // Whether or not the core still knew it, this socket is done.
+            if self.sockets.borrow_mut().remove(id).is_some() {
+                close_ws(ws, close_code::SESSION_EXPIRED, "session expired");
+            }
+            return;
+        }
+        let room = Rc::clone(&self.room);
+        let sql = self.sql.clone();
+        let result = sqlite::transaction(&self.state, move || {
+            let mut guard = room.borrow_mut();
+            let Some(room) = guard.as_mut() else {
+                return Err(Vec::new());
+            };
+            let mut store = SqlStore::new(sql);
+            let effects = room.handle_frame(&mut store, id, &text, now);
+            // The core answered a failed write with an error frame; roll back
+            // whatever part of the frame's writes did land.
+            if store.write_failed() {
+                Err(effects)
+            } else {
+                Ok(effects)
+            }
+        });
+        let effects = match result {
+            Ok(effects) => effects,
+            Err(TxError::RolledBack(effects)) => {
+                self.forget();
+                effects
+            }
+            Err(TxError::Failed(e)) => {
+                self.forget();
+                vec![Effect::Send {
+                    socket: id,
+                    frame: ServerFrame::error(&e, None).encode_lossy(),
+                }]
+            }
+        };
+        let name = self.room_name();
+        let later = self.sockets.borrow_mut().deliver(effects);
+        if let Some(name) = name {
+            follow_up(&self.env, &name, later).await;
+        }
+    }
+
+    /// A socket closed or failed: forget it and tell the room.
+    fn on_gone(&self, ws: &WebSocket) {
+        let Some(att) = attachment(ws) else {
+            return;
+        };
+        if self.load_keeping(Some(att.id)).is_err() {
+            return;
+        }
+        let id = SocketId(att.id);
+        self.sockets.borrow_mut().remove(id);
+        let effects = self.with_room(|r| r.on_disconnect(id)).unwrap_or_default();
+        let _ = self.sockets.borrow_mut().deliver(effects);
+    }
+
+    // ----- effects on other objects ---------------------------------------
+
+    /// Delivers socket effects, then awaits the rest (for `/profile` and
+    /// `/close-session`, which never produce the rest).
+    async fn carry_out(&self, effects: Vec<Effect>) {
+        let name = self.room_name();
+        let later = self.sockets.borrow_mut().deliver(effects);
+        if let Some(name) = name {
+            follow_up(&self.env, &name, later).await;
+        }
+    }
+}
+
+fn attachment(ws: &WebSocket) -> Option<Attachment> {
+    match ws.deserialize_attachment::<Attachment>() {
+        Ok(Some(att)) => Some(att),
+        Ok(None) => None,
+        Err(e) => {
+            worker::console_error!("unreadable socket attachment: {e}");
+            None
+        }
+    }
+}
+
+fn send_error(ws: &WebSocket, err: &ApiError) {
+    let frame = ServerFrame::error(err, None).encode_lossy();
+    if let Err(e) = ws.send_with_str(&*frame) {
+        worker::console_log!("sending on a closed socket: {e}");
     }
 }

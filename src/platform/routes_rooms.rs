@@ -1,15 +1,395 @@
-//! The /api/ routes for rooms (filled in by the rooms work).
+//! The `/api/rooms...` routes (contract sections 4 and 6): match the path,
+//! authenticate, parse the body into a room command, and forward it to the
+//! room's Durable Object, whose answer (or refusal) is relayed unchanged.
+//!
+//! Choices where the contract is silent:
+//! - An unknown path or an unknown method on a known path is 404 `not_found`
+//!   ("There is no such API endpoint."), the same answer as the router's for
+//!   any unknown `/api/` path, and it comes before authentication.
+//! - A malformed room name in the path (`/api/rooms/Bad_Name`) is 404
+//!   `not_found` for every method: no room can have that address. A malformed
+//!   name in the create body is 400 `bad_request`.
+//! - `GET /api/rooms/directory` is the directory, so no room may be named
+//!   `directory`: creating it answers 409 `room_exists` (the name is taken by
+//!   the API itself).
+//! - `POST /api/rooms/{name}/read` `{"seq"}` (an addition) moves the caller's
+//!   read marker, the HTTP twin of the socket's `read` frame: 204.
+//! - `GET /api/rooms`: the account object keeps the list of the caller's room
+//!   names; each room is then asked for the caller's summary, concurrently.
+//!   The room is the source of truth and the list a repairable index: a room
+//!   that answers `not_found`, `forbidden` or `banned` (deleted, or the caller
+//!   was removed while the index missed it) is left out and removed from the
+//!   list. A room that fails otherwise is left out of this answer only.
+//!   The order is the account list's.
 
+use serde::Deserialize;
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
+
+use super::auth::{authenticate, Caller};
+use super::join_all::join_all;
+use super::room_wire::{
+    AccountRoomChange, CommandCall, ConnectInfo, RoomList, WireCommand, CONNECT_HEADER,
+};
 use super::router::not_found;
-use crate::core::error::ApiError;
-use worker::{Env, Method, Request, Response};
+use super::{http, internal};
+use crate::core::error::{ApiError, ErrorCode};
+use crate::core::json::parse_json;
+use crate::core::protocol::RoomInfo;
+use crate::core::room_commands::{CreateRoomBody, EditRoomBody, RoleBody, UsernameBody};
+use crate::core::validate;
 
-/// Handles `/api/<segments>` for rooms.
+/// The name `GET /api/rooms/directory` occupies.
+const RESERVED_NAME: &str = "directory";
+
+/// Body of `POST /api/rooms/{name}/read`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadBody {
+    seq: u64,
+}
+
+/// Every rooms endpoint, recognised from the method and path alone.
+enum Route<'a> {
+    ListMine,
+    Create,
+    Directory,
+    /// A command on the room at `room` (still unvalidated).
+    Room(&'a str, RoomOp<'a>),
+    Socket(&'a str),
+}
+
+enum RoomOp<'a> {
+    Info,
+    Edit,
+    Delete,
+    Join,
+    Leave,
+    Invite,
+    Kick,
+    Ban,
+    Unban(&'a str),
+    SetRole(&'a str),
+    Messages,
+    Read,
+}
+
+fn recognise<'a>(method: &Method, segs: &[&'a str]) -> Option<Route<'a>> {
+    use Method::{Delete, Get, Patch, Post, Put};
+    let route = match (method, segs) {
+        (Get, ["rooms"]) => Route::ListMine,
+        (Post, ["rooms"]) => Route::Create,
+        (Get, ["rooms", "directory"]) => Route::Directory,
+        (Get, ["rooms", room]) => Route::Room(room, RoomOp::Info),
+        (Patch, ["rooms", room]) => Route::Room(room, RoomOp::Edit),
+        (Delete, ["rooms", room]) => Route::Room(room, RoomOp::Delete),
+        (Post, ["rooms", room, "join"]) => Route::Room(room, RoomOp::Join),
+        (Post, ["rooms", room, "leave"]) => Route::Room(room, RoomOp::Leave),
+        (Post, ["rooms", room, "invites"]) => Route::Room(room, RoomOp::Invite),
+        (Post, ["rooms", room, "kick"]) => Route::Room(room, RoomOp::Kick),
+        (Post, ["rooms", room, "bans"]) => Route::Room(room, RoomOp::Ban),
+        (Delete, ["rooms", room, "bans", user]) => Route::Room(room, RoomOp::Unban(user)),
+        (Put, ["rooms", room, "members", user]) => Route::Room(room, RoomOp::SetRole(user)),
+        (Get, ["rooms", room, "messages"]) => Route::Room(room, RoomOp::Messages),
+        (Post, ["rooms", room, "read"]) => Route::Room(room, RoomOp::Read),
+        (Get, ["rooms", room, "socket"]) => Route::Socket(room),
+        _ => return None,
+    };
+    Some(route)
+}
+
+/// Handles `/api/<segments>` for rooms (`segs[0] == "rooms"`).
 pub async fn route(
-    _req: Request,
-    _env: &Env,
-    _method: Method,
-    _segs: &[&str],
+    mut req: Request,
+    env: &Env,
+    method: Method,
+    segs: &[&str],
 ) -> Result<Response, ApiError> {
-    Err(not_found())
+    let route = recognise(&method, segs).ok_or_else(not_found)?;
+    let caller = authenticate(&req, env).await?;
+    match route {
+        Route::ListMine => list_mine(env, &caller).await,
+        Route::Create => {
+            let body: CreateRoomBody = read_json(&mut req).await?;
+            let name = validate::room_name(&body.name)?;
+            if name == RESERVED_NAME {
+                return Err(ApiError::new(
+                    ErrorCode::RoomExists,
+                    format!("The name {name} is reserved."),
+                ));
+            }
+            let command = WireCommand::Create {
+                name: name.clone(),
+                title: body.title,
+                topic: body.topic,
+                visibility: body.visibility,
+            };
+            command_room(env, &name, &caller, command).await
+        }
+        Route::Directory => directory(env, &req).await,
+        Route::Room(room, op) => {
+            let room = path_room(room)?;
+            let command = room_command(&mut req, op).await?;
+            command_room(env, &room, &caller, command).await
+        }
+        Route::Socket(room) => {
+            let room = path_room(room)?;
+            socket(env, &req, &room, caller).await
+        }
+    }
+}
+
+/// A room name from the path; a malformed one names no room.
+fn path_room(raw: &str) -> Result<String, ApiError> {
+    validate::room_name(raw).map_err(|_| ApiError::not_found("No such room."))
+}
+
+/// Reads and parses a JSON request body (64 KiB at most).
+async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let bytes = http::read_body(req, validate::BODY_MAX_BYTES).await?;
+    parse_json(&bytes)
+}
+
+async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<WireCommand, ApiError> {
+    Ok(match op {
+        RoomOp::Info => WireCommand::Info,
+        RoomOp::Delete => WireCommand::Delete,
+        RoomOp::Join => WireCommand::Join,
+        RoomOp::Leave => WireCommand::Leave,
+        RoomOp::Edit => {
+            let b: EditRoomBody = read_json(req).await?;
+            WireCommand::Edit {
+                title: b.title,
+                topic: b.topic,
+                visibility: b.visibility,
+            }
+        }
+        RoomOp::Invite => {
+            let b: UsernameBody = read_json(req).await?;
+            WireCommand::Invite {
+                username: b.username,
+            }
+        }
+        RoomOp::Kick => {
+            let b: UsernameBody = read_json(req).await?;
+            WireCommand::Kick {
+                username: b.username,
+            }
+        }
+        RoomOp::Ban => {
+            let b: UsernameBody = read_json(req).await?;
+            WireCommand::Ban {
+                username: b.username,
+            }
+        }
+        RoomOp::Unban(user) => WireCommand::Unban {
+            username: user.to_string(),
+        },
+        RoomOp::SetRole(user) => {
+            let b: RoleBody = read_json(req).await?;
+            WireCommand::SetRole {
+                username: user.to_string(),
+                role: b.role,
+            }
+        }
+        RoomOp::Messages => {
+            let url = req
+                .url()
+                .map_err(|e| http::internal("the request URL", e))?;
+            let param = |name: &str| {
+                url.query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+            };
+            let before = match param("before").as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) => Some(s.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request("before is a message seq: a whole number.")
+                })?),
+            };
+            let limit = validate::history_limit_query(param("limit").as_deref())?;
+            WireCommand::Messages {
+                before,
+                limit: Some(i64::from(limit)),
+            }
+        }
+        RoomOp::Read => {
+            let b: ReadBody = read_json(req).await?;
+            WireCommand::MarkRead { seq: b.seq }
+        }
+    })
+}
+
+/// Sends one command to a room and relays its answer.
+async fn command_room(
+    env: &Env,
+    room: &str,
+    caller: &Caller,
+    command: WireCommand,
+) -> Result<Response, ApiError> {
+    let stub = internal::stub(env, "ROOMS", room)?;
+    let call = CommandCall {
+        actor: caller.username.clone(),
+        command,
+    };
+    let resp = internal::send(
+        &stub,
+        internal::request(Method::Post, "/command", Some(&call))?,
+    )
+    .await?;
+    relay(resp).await
+}
+
+/// An object's answer as the Worker's: errors back to `ApiError` (so the
+/// router renders them, with `Retry-After`), JSON and 204 as they are.
+async fn relay(mut resp: Response) -> Result<Response, ApiError> {
+    let status = resp.status_code();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| http::internal("reading a room's answer", e))?;
+    if status >= 400 {
+        return Err(internal::decode_error(status, &text));
+    }
+    if text.is_empty() {
+        return Response::empty()
+            .map(|r| r.with_status(status))
+            .map_err(|e| http::internal("a response", e));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| http::internal("decoding a room's answer", e))?;
+    http::json(status, &body).map_err(|e| http::internal("a response", e))
+}
+
+/// `GET /api/rooms`.
+async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
+    let account = internal::stub(env, "ACCOUNTS", &caller.username)?;
+    let names: Vec<String> =
+        internal::call::<(), Vec<String>>(&account, Method::Get, "/rooms", None).await?;
+    let answers = join_all(
+        names
+            .iter()
+            .map(|name| summary(env, name, caller))
+            .collect(),
+    )
+    .await;
+    let mut rooms = Vec::new();
+    for (name, answer) in names.iter().zip(answers) {
+        match answer {
+            Ok(info) => rooms.push(info),
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Banned
+                ) =>
+            {
+                let change = AccountRoomChange {
+                    room: name.clone(),
+                    added: false,
+                };
+                let repaired = internal::call::<_, serde_json::Value>(
+                    &account,
+                    Method::Post,
+                    "/rooms",
+                    Some(&change),
+                )
+                .await;
+                if let Err(e) = repaired {
+                    worker::console_error!(
+                        "could not repair {}'s room list: {}",
+                        caller.username,
+                        e.message
+                    );
+                }
+            }
+            Err(e) => {
+                worker::console_error!("room {name} left out of a room list: {}", e.message);
+            }
+        }
+    }
+    let body = serde_json::to_value(RoomList { rooms })
+        .map_err(|e| http::internal("encoding a room list", e))?;
+    http::json(200, &body).map_err(|e| http::internal("a response", e))
+}
+
+/// The caller's own entry for one room.
+async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<RoomInfo, ApiError> {
+    // A stored name that is no longer valid names no room.
+    let room = path_room(room)?;
+    let stub = internal::stub(env, "ROOMS", &room)?;
+    let call = CommandCall {
+        actor: caller.username.clone(),
+        command: WireCommand::Summary,
+    };
+    internal::call(&stub, Method::Post, "/command", Some(&call)).await
+}
+
+/// `GET /api/rooms/directory?q=`.
+async fn directory(env: &Env, req: &Request) -> Result<Response, ApiError> {
+    let url = req
+        .url()
+        .map_err(|e| http::internal("the request URL", e))?;
+    let q = url
+        .query_pairs()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let q: String = worker::url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    let stub = internal::stub(env, "DIRECTORY", "directory")?;
+    let path = format!("/list?q={q}");
+    let resp = internal::send(&stub, internal::request::<()>(Method::Get, &path, None)?).await?;
+    relay(resp).await
+}
+
+/// `GET /api/rooms/{name}/socket`: forwards the upgrade with the caller's
+/// identity, which the room trusts because only the Worker can reach it.
+async fn socket(
+    env: &Env,
+    req: &Request,
+    room: &str,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let upgrade = req.headers().get("Upgrade").ok().flatten();
+    if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::bad_request(
+            "This endpoint only accepts WebSocket upgrades.",
+        ));
+    }
+    let url = req
+        .url()
+        .map_err(|e| http::internal("the request URL", e))?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let since = match param("since").as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<u64>().map_err(|_| {
+            ApiError::bad_request("since is the seq of the last event you saw: a whole number.")
+        })?),
+    };
+    let batch = matches!(param("batch").as_deref(), Some("1" | "true"));
+    let info = ConnectInfo {
+        username: caller.username,
+        sid: caller.sid,
+        exp: caller.exp,
+        since,
+        batch,
+    };
+    let info = serde_json::to_string(&info).map_err(|e| http::internal("encoding a connect", e))?;
+    let headers = Headers::new();
+    headers
+        .set("Upgrade", "websocket")
+        .and_then(|_| headers.set(CONNECT_HEADER, &info))
+        .map_err(|e| http::internal("building a socket upgrade", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let forward = Request::new_with_init("https://internal/socket", &init)
+        .map_err(|e| http::internal("building a socket upgrade", e))?;
+    let stub = internal::stub(env, "ROOMS", room)?;
+    let resp = internal::send(&stub, forward).await?;
+    if resp.status_code() == 101 {
+        return Ok(resp);
+    }
+    relay(resp).await
 }

@@ -63,8 +63,17 @@ export class Client {
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for a frame; queued: ${JSON.stringify(this.frames).slice(0, 500)}`);
-      await new Promise((r) => { this.waiters.push(r); setTimeout(r, left); });
+      await this.#sleep(left);
     }
+  }
+
+  // Waits for the next frame or close, or `ms`; the timer is cleared so a long
+  // timeout never keeps the test process alive.
+  #sleep(ms) {
+    return new Promise((r) => {
+      const timer = setTimeout(r, ms);
+      this.waiters.push(() => { clearTimeout(timer); r(); });
+    });
   }
 
   /** Resolves with the close { code, reason }. */
@@ -73,7 +82,7 @@ export class Client {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timed out waiting for close');
-      await new Promise((r) => { this.waiters.push(r); setTimeout(r, left); });
+      await this.#sleep(left);
     }
     return this.closed;
   }
@@ -107,4 +116,95 @@ export function connect(room, { token, since, batch, headers = {}, base = BASE }
     });
     ws.once('error', (e) => reject(e));
   });
+}
+
+// ---- rooms helpers ----
+
+/** A fresh, valid, unique room name (2-32 of a-z0-9-). */
+export function uniqueRoom(prefix = 'r') {
+  return `${prefix}-${randomBytes(5).toString('hex')}`.slice(0, 32);
+}
+
+/** Creates a room as `user` (from register()); returns its name. Throws unless 201. */
+export async function createRoom(user, body = {}, base = BASE) {
+  const name = body.name ?? uniqueRoom();
+  const r = await api('POST', '/api/rooms', { token: user.token, body: { name, ...body }, base });
+  if (r.status !== 201) throw new Error(`create room failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return name;
+}
+
+/** Joins `room` as `user`; throws unless 200. */
+export async function joinRoom(user, room, base = BASE) {
+  const r = await api('POST', `/api/rooms/${room}/join`, { token: user.token, base });
+  if (r.status !== 200) throw new Error(`join failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/**
+ * Connects and consumes the connect preamble: resolves { client, ready, history }
+ * (history is null when the connect resumed).
+ */
+export async function connectReady(room, opts = {}) {
+  const client = await connect(room, opts);
+  const ready = await client.next('ready');
+  const history = ready.resumed ? null : await client.next('history');
+  return { client, ready, history };
+}
+
+/** Resolves true when no frame matching `pred` arrives within `ms`. */
+export async function noFrame(client, pred = () => true, ms = 500) {
+  try {
+    const f = await client.next(pred, ms);
+    throw Object.assign(new Error(`unexpected frame: ${JSON.stringify(f)}`), { frame: f });
+  } catch (e) {
+    if (e.frame) throw e;
+    if (/timed out/.test(e.message)) return true;
+    throw e;
+  }
+}
+
+/** Sends a message and resolves with its ack. */
+export async function sendMessage(client, text, extra = {}) {
+  const client_id = extra.client_id ?? `c${randomBytes(6).toString('hex')}`;
+  client.send({ type: 'send', client_id, text, ...extra });
+  return client.next((f) => f.type === 'ack' && f.client_id === client_id);
+}
+
+/**
+ * Resolves with { code, reason } as soon as the server's close frame has
+ * arrived, or the socket closed. (A close the room starts from an HTTP request
+ * reaches the client at once, but the runtime may hold the TCP connection
+ * until the room goes idle, so `waitClose`, which waits for the connection to
+ * end, can lag by seconds. `ws` keeps the received close frame in
+ * `_closeFrameReceived` / `_closeCode` / `_closeMessage`.)
+ */
+export async function waitClosing(client, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (client.closed) return client.closed;
+    const ws = client.ws;
+    if (ws._closeFrameReceived) return { code: ws._closeCode, reason: String(ws._closeMessage ?? '') };
+    if (Date.now() > deadline) throw new Error('timed out waiting for a close frame');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Like `client.next(pred, timeoutMs)`, but clears its timer once woken, so a
+ * long timeout does not keep the test process alive after the test ends.
+ */
+export async function waitFor(client, pred, timeoutMs = 5000) {
+  const test = typeof pred === 'string' ? (f) => f.type === pred : pred;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const i = client.frames.findIndex(test);
+    if (i >= 0) return client.frames.splice(i, 1)[0];
+    if (client.closed) throw new Error(`socket closed (${client.closed.code}) while waiting`);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out waiting for a frame; queued: ${JSON.stringify(client.frames).slice(0, 500)}`);
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, left);
+      client.waiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
 }

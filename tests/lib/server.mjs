@@ -5,10 +5,10 @@
 // process group when the tests end, when this process is interrupted, or when
 // the parent dies (an orphan watchdog), so no wrangler or workerd is left behind.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 const live = new Set();
@@ -42,13 +42,20 @@ export async function freePort() {
   });
 }
 
-/** A wrangler config for tests: the same bindings, but no build step. */
+/**
+ * A private copy of the built worker plus a wrangler config for it: the same
+ * bindings, no build step. Copying means a rebuild of build/ (someone running
+ * `make worker` meanwhile) can never swap the code under a running test server.
+ */
 function testConfig() {
-  const dir = join(ROOT, 'build', 'test');
-  mkdirSync(dir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'chat-build-'));
+  cpSync(join(ROOT, 'build'), join(dir, 'build'), {
+    recursive: true,
+    filter: (src) => !src.includes(`${join(ROOT, 'build', '.tmp')}`),
+  });
   const src = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
-    .replace(/^main = .*$/m, 'main = "../worker/shim.mjs"')
-    .replace(/^directory = "public"$/m, 'directory = "../../public"')
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(dir, 'build', 'worker', 'shim.mjs'))}`)
+    .replace(/^directory = "public"$/m, `directory = ${JSON.stringify(join(ROOT, 'public'))}`)
     .replace(/\[build\][\s\S]*?(?=\n\[)/, '');
   const path = join(dir, 'wrangler.toml');
   writeFileSync(path, src);
@@ -81,13 +88,15 @@ export async function startServer(opts = {}) {
     log: () => log,
     async stop() {
       live.delete(server);
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      const cleanup = () => { try { rmSync(dirname(config), { recursive: true, force: true }); } catch { /* gone */ } };
+      if (child.exitCode !== null || child.signalCode !== null) { cleanup(); return; }
       const gone = new Promise((r) => child.once('exit', r));
       try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
       const timer = setTimeout(() => killGroup(child), 3000);
       await gone;
       clearTimeout(timer);
       killGroup(child); // workerd children that ignored SIGTERM
+      cleanup();
     },
     /** Stops and starts again on the same port with the same state. */
     async restart() {

@@ -1,0 +1,184 @@
+//! The room object's open WebSockets and how the core's socket effects reach
+//! them.
+//!
+//! Hibernation keeps the sockets connected while the object is evicted from
+//! memory; what survives is each socket's *attachment* (a small structured
+//! clone the runtime holds for us) and its tags. [`Attachment`] is therefore
+//! everything the object must know about a socket after waking: its id in the
+//! core's socket table, who opened it (the Worker authenticated them), the
+//! session, the token expiry and whether it accepts batches. The table here
+//! is memory only and rebuilt from `get_websockets()` + attachments.
+//!
+//! Delivery ([`SocketTable::deliver`]) carries out `Send`, `Broadcast` and
+//! `Close` in order and hands back the effects that need IO to other objects.
+//! A socket closed by an earlier effect of the same list is gone from the
+//! table, so later broadcasts skip it. For `batch=1` sockets, consecutive
+//! frames of one delivery are packed into one `batch` frame (byte-identical
+//! inner frames, same order); every other socket gets frames one by one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use worker::WebSocket;
+
+use crate::core::protocol::batch_text;
+use crate::core::room::{Effect, SocketId};
+
+/// What a socket remembers across hibernation (`serializeAttachment`, at
+/// most 2 KiB; ours is a few dozen bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The core's socket id. Kept below 2^53 so it survives the trip through
+    /// a JavaScript number.
+    pub id: u64,
+    pub username: String,
+    pub sid: String,
+    /// Token expiry, seconds since the epoch.
+    pub exp: u64,
+    pub batch: bool,
+}
+
+impl Attachment {
+    /// Tags for `acceptWebSocket` (each at most 256 characters, at most 10):
+    /// by user and by session, for operators and for `getWebSockets(tag)`.
+    pub fn tags(&self) -> Vec<String> {
+        [format!("u:{}", self.username), format!("s:{}", self.sid)]
+            .into_iter()
+            .filter(|t| t.len() <= 256)
+            .collect()
+    }
+}
+
+/// One open socket.
+pub struct Conn {
+    pub ws: WebSocket,
+    pub att: Attachment,
+}
+
+/// The object's sockets by core id.
+#[derive(Default)]
+pub struct SocketTable {
+    conns: BTreeMap<u64, Conn>,
+}
+
+/// Normal-closure codes a close frame may not carry (RFC 6455 section 7.4.1);
+/// the runtime throws on them.
+fn sendable_code(code: u16) -> u16 {
+    match code {
+        1000..=1003 | 1007..=1014 | 3000..=4999 => code,
+        _ => 1000,
+    }
+}
+
+/// Closes a socket, ignoring a socket that is already closed.
+pub fn close_ws(ws: &WebSocket, code: u16, reason: &str) {
+    if let Err(e) = ws.close(Some(sendable_code(code)), Some(reason)) {
+        worker::console_log!("closing a socket that was already closed: {e}");
+    }
+}
+
+fn send(ws: &WebSocket, text: &str) {
+    // A socket the peer just closed throws; its close event follows and
+    // cleans up, so the failure is only worth a debug line.
+    if let Err(e) = ws.send_with_str(text) {
+        worker::console_log!("sending on a closed socket: {e}");
+    }
+}
+
+/// A batch stays below this size (a resume can replay thousands of events;
+/// one huge frame would strain the client and the runtime's message limit).
+const BATCH_MAX_BYTES: usize = 256 * 1024;
+
+fn send_group(ws: &WebSocket, frames: &[Arc<str>]) {
+    match frames {
+        [] => {}
+        [one] => send(ws, one),
+        many => send(ws, &batch_text(many)),
+    }
+}
+
+impl SocketTable {
+    pub fn contains(&self, id: SocketId) -> bool {
+        self.conns.contains_key(&id.0)
+    }
+
+    pub fn insert(&mut self, ws: WebSocket, att: Attachment) {
+        self.conns.insert(att.id, Conn { ws, att });
+    }
+
+    pub fn remove(&mut self, id: SocketId) -> Option<Conn> {
+        self.conns.remove(&id.0)
+    }
+
+    /// Carries out the socket effects in order; returns the others
+    /// (`AccountRoomsChanged`, `DirectoryChanged`) for the caller to await.
+    pub fn deliver(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut queued: BTreeMap<u64, Vec<Arc<str>>> = BTreeMap::new();
+        let mut later = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Send { socket, frame } => self.push(&mut queued, socket.0, frame),
+                Effect::Broadcast { frame, except } => {
+                    let ids: Vec<u64> = self
+                        .conns
+                        .keys()
+                        .copied()
+                        .filter(|id| Some(SocketId(*id)) != except)
+                        .collect();
+                    for id in ids {
+                        self.push(&mut queued, id, frame.clone());
+                    }
+                }
+                Effect::Close {
+                    socket,
+                    code,
+                    reason,
+                } => {
+                    self.flush(&mut queued, socket.0);
+                    if let Some(conn) = self.conns.remove(&socket.0) {
+                        close_ws(&conn.ws, code, reason);
+                    }
+                }
+                other => later.push(other),
+            }
+        }
+        let ids: Vec<u64> = queued.keys().copied().collect();
+        for id in ids {
+            self.flush(&mut queued, id);
+        }
+        later
+    }
+
+    /// Sends at once to ordinary sockets; queues for batching ones.
+    fn push(&self, queued: &mut BTreeMap<u64, Vec<Arc<str>>>, id: u64, frame: Arc<str>) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        if conn.att.batch {
+            queued.entry(id).or_default().push(frame);
+        } else {
+            send(&conn.ws, &frame);
+        }
+    }
+
+    fn flush(&self, queued: &mut BTreeMap<u64, Vec<Arc<str>>>, id: u64) {
+        let Some(frames) = queued.remove(&id) else {
+            return;
+        };
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let mut start = 0;
+        let mut bytes = 0;
+        for (i, frame) in frames.iter().enumerate() {
+            if i > start && bytes + frame.len() > BATCH_MAX_BYTES {
+                send_group(&conn.ws, frames.get(start..i).unwrap_or_default());
+                start = i;
+                bytes = 0;
+            }
+            bytes += frame.len();
+        }
+        send_group(&conn.ws, frames.get(start..).unwrap_or_default());
+    }
+}

@@ -1,0 +1,241 @@
+//! The room's [`RoomStore`] on its Durable Object's SQLite database.
+//!
+//! The core decides everything (seqs, the message after an edit, the exact
+//! frame text); this file only keeps what it is handed, in the layout
+//! `core::store` suggests:
+//!
+//! ```text
+//! events   (seq PK, frame, author, client_id) + UNIQUE (author, client_id)
+//! messages (seq PK, author, deleted, body)   -- body = the Message as JSON
+//! state    (id = 1, body)                    -- RoomState as JSON
+//! reads    (username PK, seq)
+//! ```
+//!
+//! Atomicity: `append` writes two rows (event and message) and a command may
+//! make several writes, so the room object runs every call that can write
+//! (HTTP commands and socket frames) inside one [`super::sqlite::transaction`].
+//! The core reports a failed write of a command as an error (rolled back), but
+//! turns a failed write of a socket frame into an `error` frame and carries on;
+//! [`SqlStore::write_failed`] tells the object that happened, so it rolls the
+//! frame's transaction back as well.
+
+use super::sqlite::{Arg, Sql};
+use crate::core::error::ApiResult;
+use crate::core::protocol::Message;
+use crate::core::room_state::RoomState;
+use crate::core::store::{RoomStore, StoredEvent};
+
+use super::http;
+
+/// Creates the tables if they are missing (idempotent; run on every construction).
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    frame TEXT NOT NULL,
+    author TEXT,
+    client_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_change ON events(author, client_id)
+    WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    author TEXT NOT NULL,
+    deleted INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reads (
+    username TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+";
+
+/// A room's storage.
+#[derive(Clone)]
+pub struct SqlStore {
+    sql: Sql,
+    failed: bool,
+}
+
+impl SqlStore {
+    pub fn new(sql: Sql) -> SqlStore {
+        SqlStore { sql, failed: false }
+    }
+
+    /// Did any write through this store fail? (The caller must then roll back.)
+    pub fn write_failed(&self) -> bool {
+        self.failed
+    }
+
+    fn write(&mut self, result: ApiResult<()>) -> ApiResult<()> {
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    /// The event row, then the message row (if any).
+    fn append_rows(&self, event: &StoredEvent) -> ApiResult<()> {
+        let (author, client_id) = match &event.change {
+            Some(k) => (
+                Arg::from(k.author.as_str()),
+                Arg::from(k.client_id.as_str()),
+            ),
+            None => (Arg::Null, Arg::Null),
+        };
+        // A duplicate seq or change key fails here (primary key / unique
+        // index), before the message row is touched.
+        self.sql.run(
+            "INSERT INTO events (seq, frame, author, client_id) VALUES (?, ?, ?, ?)",
+            &[
+                event.seq.into(),
+                event.frame.to_string().into(),
+                author,
+                client_id,
+            ],
+        )?;
+        if let Some(m) = &event.message {
+            self.sql.run(
+                "INSERT INTO messages (seq, author, deleted, body) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT(seq) DO UPDATE SET author = excluded.author, \
+                 deleted = excluded.deleted, body = excluded.body",
+                &[
+                    m.seq.into(),
+                    m.author.as_str().into(),
+                    u64::from(m.deleted).into(),
+                    to_json(m)?.into(),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Creates the tables (see [`SCHEMA`]).
+    pub fn migrate(&self) -> ApiResult<()> {
+        self.sql.run(SCHEMA, &[])
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(|e| http::internal("encoding a stored row", e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> ApiResult<T> {
+    serde_json::from_str(text).map_err(|e| http::internal("decoding a stored row", e))
+}
+
+fn messages(rows: Vec<super::sqlite::Row>) -> ApiResult<Vec<Message>> {
+    rows.iter()
+        .map(|r| from_json::<Message>(&r.text("body")?))
+        .collect()
+}
+
+impl RoomStore for SqlStore {
+    fn load_state(&self) -> ApiResult<Option<RoomState>> {
+        let rows = self.sql.query("SELECT body FROM state WHERE id = 1", &[])?;
+        match rows.first() {
+            Some(row) => Ok(Some(from_json(&row.text("body")?)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn save_state(&mut self, state: &RoomState) -> ApiResult<()> {
+        let result = to_json(state).and_then(|body| {
+            self.sql.run(
+                "INSERT INTO state (id, body) VALUES (1, ?) \
+                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                &[body.into()],
+            )
+        });
+        self.write(result)
+    }
+
+    fn read_markers(&self) -> ApiResult<Vec<(String, u64)>> {
+        self.sql
+            .query("SELECT username, seq FROM reads", &[])?
+            .iter()
+            .map(|r| Ok((r.text("username")?, r.int("seq")?)))
+            .collect()
+    }
+
+    fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()> {
+        let result = self.sql.run(
+            "INSERT INTO reads (username, seq) VALUES (?, ?) \
+             ON CONFLICT(username) DO UPDATE SET seq = excluded.seq",
+            &[username.into(), seq.into()],
+        );
+        self.write(result)
+    }
+
+    fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
+        let result = self.append_rows(event);
+        self.write(result)
+    }
+
+    fn last_seq(&self) -> ApiResult<u64> {
+        self.sql
+            .one("SELECT COALESCE(MAX(seq), 0) AS n FROM events", &[])?
+            .int("n")
+    }
+
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>> {
+        let rows = self.sql.query(
+            "SELECT seq FROM events WHERE author = ? AND client_id = ?",
+            &[author.into(), client_id.into()],
+        )?;
+        rows.first().map(|r| r.int("seq")).transpose()
+    }
+
+    fn events_after(&self, after: u64) -> ApiResult<Vec<String>> {
+        self.sql
+            .query(
+                "SELECT frame FROM events WHERE seq > ? ORDER BY seq",
+                &[after.into()],
+            )?
+            .iter()
+            .map(|r| r.text("frame"))
+            .collect()
+    }
+
+    fn message(&self, seq: u64) -> ApiResult<Option<Message>> {
+        let rows = self
+            .sql
+            .query("SELECT body FROM messages WHERE seq = ?", &[seq.into()])?;
+        Ok(messages(rows)?.pop())
+    }
+
+    fn history(&self, before: Option<u64>, limit: u32) -> ApiResult<(Vec<Message>, bool)> {
+        let rows = self.sql.query(
+            "SELECT body FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+            &[
+                before.unwrap_or(super::sqlite::MAX_SAFE_INT).into(),
+                (u64::from(limit) + 1).into(),
+            ],
+        )?;
+        let mut page = messages(rows)?;
+        let has_more = page.len() > limit as usize;
+        page.truncate(limit as usize);
+        page.reverse();
+        Ok((page, has_more))
+    }
+
+    fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64> {
+        self.sql
+            .one(
+                "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND deleted = 0 AND author != ?",
+                &[after.into(), viewer.into()],
+            )?
+            .int("n")
+    }
+
+    fn wipe(&mut self) -> ApiResult<()> {
+        let result = self.sql.run(
+            "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads;",
+            &[],
+        );
+        self.write(result)
+    }
+}
