@@ -123,19 +123,40 @@ pub async fn route(
                 topic: body.topic,
                 visibility: body.visibility,
             };
-            command_room(env, &name, &caller, command).await
+            let resp = command_room(env, &name, &caller, command).await?;
+            ensure_listed(env, &caller, &name).await?;
+            Ok(resp)
         }
         Route::Directory => directory(env, &req).await,
         Route::Room(room, op) => {
             let room = path_room(room)?;
+            let joining = matches!(op, RoomOp::Join);
             let command = room_command(&mut req, op).await?;
-            command_room(env, &room, &caller, command).await
+            let resp = command_room(env, &room, &caller, command).await?;
+            if joining {
+                ensure_listed(env, &caller, &room).await?;
+            }
+            Ok(resp)
         }
         Route::Socket(room) => {
             let room = path_room(room)?;
             socket(env, &req, &room, caller).await
         }
     }
+}
+
+/// After a successful create or join, makes sure the room is in the caller's
+/// account list before answering. The room already asked for this (its
+/// follow-up), but that call is best-effort; doing it here, awaited, means a
+/// join never answers 200 while the list misses the room. It is idempotent,
+/// and a failure answers 500, so the client's retry of the (idempotent) join
+/// repairs the list.
+async fn ensure_listed(env: &Env, caller: &Caller, room: &str) -> Result<(), ApiError> {
+    let stub = internal::stub(env, "ACCOUNTS", &caller.username)?;
+    let body = serde_json::json!({"room": room, "added": true});
+    internal::call::<_, serde_json::Value>(&stub, Method::Post, "/rooms", Some(&body))
+        .await
+        .map(|_| ())
 }
 
 /// A room name from the path; a malformed one names no room.
