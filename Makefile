@@ -82,7 +82,8 @@ WASM_FEATURES := $(addprefix --enable-,bulk-memory nontrapping-float-to-int sign
 
 $(WORKER): $(RUST_SOURCES) | tools
 	$(CARGO_BIN)/worker-build --release
-	$(WASM_OPT_BIN) build/index_bg.wasm $(WASM_FEATURES) --strip-debug --strip-producers -o build/index_bg.wasm
+	$(WASM_OPT_BIN) build/index_bg.wasm $(WASM_FEATURES) --strip-debug --strip-producers -o build/index_bg.wasm.tmp
+	mv build/index_bg.wasm.tmp build/index_bg.wasm
 	@touch $@
 
 ## ---- serve ----

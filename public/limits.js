@@ -1,0 +1,34 @@
+// Limits from the API contract (section 7), mirrored here as named constants so
+// every form checks lengths the way the server does: in Unicode code points.
+export const USERNAME_MIN = 3;
+export const USERNAME_MAX = 24;
+export const USERNAME_RE = /^[a-z][a-z0-9_]{2,23}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const DISPLAY_NAME_MIN = 1;
+export const DISPLAY_NAME_MAX = 32;
+export const BIO_MAX = 280;
+export const STATUS_MAX = 64;
+export const ROOM_NAME_MIN = 2;
+export const ROOM_NAME_MAX = 32;
+export const ROOM_NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])$/;
+export const ROOM_TITLE_MIN = 1;
+export const ROOM_TITLE_MAX = 64;
+export const TOPIC_MAX = 280;
+export const MESSAGE_MAX = 4000;
+export const FRAME_MAX_BYTES = 16 * 1024;
+export const BODY_MAX_BYTES = 64 * 1024;
+export const AVATAR_MAX_BYTES = 512 * 1024;
+export const AVATAR_SIZE = 256;
+export const SEND_BURST = 10;
+export const HISTORY_PAGE = 50;
+export const HISTORY_LIMIT_MAX = 100;
+export const RESUME_WINDOW = 5000;
+export const EMOJI_MAX = 8;
+
+/** Length in Unicode scalar values, as the contract counts it. */
+export function charCount(s) {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
