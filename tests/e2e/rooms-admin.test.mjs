@@ -256,3 +256,20 @@ test('unread counts only others\' live messages after the read marker', async ()
   assert.equal(await unread(), 1);
   a.close(); b.close();
 });
+
+test('leaving and being banned remove the room from GET /api/rooms; the room list never shows a room that does not know you', async () => {
+  const owner = await register('lo');
+  const leaver = await register('ll');
+  const banned = await register('lb');
+  const room = await createRoom(owner);
+  await joinRoom(leaver, room);
+  await joinRoom(banned, room);
+  const names = async (u) => (await api('GET', '/api/rooms', { token: u.token })).body.rooms.map((x) => x.name);
+  assert.ok((await names(leaver)).includes(room));
+  assert.ok((await names(banned)).includes(room));
+  assert.equal((await post(leaver, `/api/rooms/${room}/leave`)).status, 204);
+  assert.ok(!(await names(leaver)).includes(room));
+  assert.equal((await post(owner, `/api/rooms/${room}/bans`, { username: banned.username })).status, 204);
+  assert.ok(!(await names(banned)).includes(room));
+  assert.ok((await names(owner)).includes(room));
+});
