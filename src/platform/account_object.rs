@@ -110,7 +110,7 @@ impl AccountObject {
                 done(http::json(200, &to_value(&self.login(call).await?)?))
             }
             (Method::Get, "/session") => {
-                let sid = query(&req, "sid").unwrap_or_default();
+                let sid = http::query_param(&req, "sid").unwrap_or_default();
                 done(http::json(
                     200,
                     &serde_json::json!(self.session_alive(&sid)?),
@@ -386,14 +386,6 @@ async fn body<T: serde::de::DeserializeOwned>(
 ) -> std::result::Result<T, ApiError> {
     let bytes = http::read_body(req, crate::core::validate::BODY_MAX_BYTES).await?;
     parse_json(&bytes)
-}
-
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 fn to_value<T: Serialize>(v: &T) -> std::result::Result<serde_json::Value, ApiError> {

@@ -31,11 +31,7 @@ pub async fn store(env: &Env, avatar: &AvatarRef, bytes: Vec<u8>) -> Result<(), 
 /// image from R2, or the generated default. `?v=` naming the current version
 /// makes the answer immutable for a year; anything else is revalidated.
 pub async fn serve(env: &Env, req: &Request, record: &ProfileRecord) -> Result<Response, ApiError> {
-    let requested = req.url().ok().and_then(|u| {
-        u.query_pairs()
-            .find(|(k, _)| k == "v")
-            .map(|(_, v)| v.into_owned())
-    });
+    let requested = http::query_param(req, "v");
     let current = record.avatar_version();
     let cache = avatar::cache_control(requested.as_deref(), &current);
     let (bytes, content_type, etag) = match &record.avatar {

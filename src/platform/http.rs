@@ -96,3 +96,29 @@ fn too_large(max: usize) -> ApiError {
         format!("The request body is larger than {} KiB.", max / 1024),
     )
 }
+
+/// A query-string parameter of the request, decoded.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.url()
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// An optional whole-number query parameter (`before`, `since`): absent or
+/// empty is `None`; anything else that is not a whole number is `bad_request`
+/// with `message`.
+pub fn query_u64(
+    req: &Request,
+    name: &str,
+    message: &str,
+) -> std::result::Result<Option<u64>, ApiError> {
+    match query_param(req, name).as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(message)),
+    }
+}

@@ -213,21 +213,9 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<WireCommand, 
             }
         }
         RoomOp::Messages => {
-            let url = req
-                .url()
-                .map_err(|e| http::internal("the request URL", e))?;
-            let param = |name: &str| {
-                url.query_pairs()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-            };
-            let before = match param("before").as_deref().map(str::trim) {
-                None | Some("") => None,
-                Some(s) => Some(s.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request("before is a message seq: a whole number.")
-                })?),
-            };
-            let limit = validate::history_limit_query(param("limit").as_deref())?;
+            let before =
+                http::query_u64(req, "before", "before is a message seq: a whole number.")?;
+            let limit = validate::history_limit_query(http::query_param(req, "limit").as_deref())?;
             WireCommand::Messages {
                 before,
                 limit: Some(i64::from(limit)),
@@ -346,14 +334,7 @@ async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<RoomInfo, Api
 
 /// `GET /api/rooms/directory?q=`.
 async fn directory(env: &Env, req: &Request) -> Result<Response, ApiError> {
-    let url = req
-        .url()
-        .map_err(|e| http::internal("the request URL", e))?;
-    let q = url
-        .query_pairs()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let q = http::query_param(req, "q").unwrap_or_default();
     let q: String = worker::url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     let stub = internal::stub(env, "DIRECTORY", "directory")?;
     let path = format!("/list?q={q}");
@@ -375,21 +356,15 @@ async fn socket(
             "This endpoint only accepts WebSocket upgrades.",
         ));
     }
-    let url = req
-        .url()
-        .map_err(|e| http::internal("the request URL", e))?;
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let since = match param("since").as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(s.parse::<u64>().map_err(|_| {
-            ApiError::bad_request("since is the seq of the last event you saw: a whole number.")
-        })?),
-    };
-    let batch = matches!(param("batch").as_deref(), Some("1" | "true"));
+    let since = http::query_u64(
+        req,
+        "since",
+        "since is the seq of the last event you saw: a whole number.",
+    )?;
+    let batch = matches!(
+        http::query_param(req, "batch").as_deref(),
+        Some("1" | "true")
+    );
     let info = ConnectInfo {
         username: caller.username,
         sid: caller.sid,
