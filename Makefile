@@ -116,6 +116,9 @@ browser-test: tools browser .dev.vars $(WORKER)
 	node tests/run.mjs browser
 
 bench: tools .dev.vars $(WORKER)
+	cargo build --release --quiet --manifest-path bench/loadgen/Cargo.toml
+	cargo build --release --quiet --manifest-path bench/tokio-ws/Cargo.toml
+	cd bench/socketio && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
 	node bench/run.mjs
 
 # Login and token-check latency (issue: accounts); not part of make test.

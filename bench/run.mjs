@@ -14,7 +14,7 @@
 // plus 2,000 idle sockets in 20 rooms (setup rate, RSS per connection).
 // Prints one table and the product's ratios, saves bench/results/latest.json.
 //
-// Environment: QUICK=1 (shorter windows, ~4 min), ROUNDS=3 (each server 3 times,
+// Environment: QUICK=1 (shorter windows, ~6 min), ROUNDS=3 (each server 3 times,
 // medians; ~25 min), ONLY=product-workerd,socketio (a subset, in this order),
 // BATCH=1 (also the product with `batch=1` clients), BENCH_STATE_ROOT (where the
 // workerd servers keep their SQLite state; default /dev/shm), RUNS_DIR (where the

@@ -154,9 +154,10 @@ pub async fn open(t: &Target<'_>, stats: Arc<Stats>) -> Result<Conn, String> {
         req.headers_mut().insert("Authorization", v);
     }
     let fut = async {
-        let (ws, _resp) = tokio_tungstenite::connect_async_with_config(req, Some(client_config()), true)
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
+        let (ws, _resp) =
+            tokio_tungstenite::connect_async_with_config(req, Some(client_config()), true)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
         let (mut sink, mut stream) = ws.split();
         match t.kind {
             Kind::Product => loop {
@@ -185,10 +186,14 @@ pub async fn open(t: &Target<'_>, stats: Arc<Stats>) -> Result<Conn, String> {
                             } else if s.starts_with("44") {
                                 return Err(format!("namespace refused: {s}"));
                             } else if s == "2" {
-                                sink.send(Message::text("3")).await.map_err(|e| e.to_string())?;
+                                sink.send(Message::text("3"))
+                                    .await
+                                    .map_err(|e| e.to_string())?;
                             }
                         }
-                        Some(Ok(Message::Close(c))) => return Err(format!("closed at connect: {c:?}")),
+                        Some(Ok(Message::Close(c))) => {
+                            return Err(format!("closed at connect: {c:?}"))
+                        }
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(format!("read at connect: {e}")),
                         None => return Err("closed at connect".into()),

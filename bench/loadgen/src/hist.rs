@@ -95,7 +95,19 @@ mod tests {
     #[test]
     fn buckets_are_monotonic_and_close() {
         let mut last = 0;
-        for v in [0u64, 1, 127, 128, 129, 255, 256, 1000, 12_345, 99_999, 1 << 30] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            129,
+            255,
+            256,
+            1000,
+            12_345,
+            99_999,
+            1 << 30,
+        ] {
             let i = index(v);
             assert!(i >= last);
             last = i;

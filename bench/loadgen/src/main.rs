@@ -72,7 +72,9 @@ impl Cfg {
             let k = args[i]
                 .strip_prefix("--")
                 .ok_or_else(|| format!("unexpected argument {}", args[i]))?;
-            let v = args.get(i + 1).ok_or_else(|| format!("--{k} needs a value"))?;
+            let v = args
+                .get(i + 1)
+                .ok_or_else(|| format!("--{k} needs a value"))?;
             m.insert(k.to_string(), v.clone());
             i += 2;
         }
@@ -99,7 +101,11 @@ impl Cfg {
             rates: get("rates", "50,100,200,400")
                 .split(',')
                 .filter(|s| !s.is_empty())
-                .map(|s| s.trim().parse::<f64>().map_err(|_| "--rates a,b,c".to_string()))
+                .map(|s| {
+                    s.trim()
+                        .parse::<f64>()
+                        .map_err(|_| "--rates a,b,c".to_string())
+                })
                 .collect::<Result<_, _>>()?,
             warm_secs: num("warm-secs", "2")?,
             measure_secs: num("measure-secs", "8")?,
@@ -123,7 +129,11 @@ impl Cfg {
 }
 
 fn log(msg: impl AsRef<str>) {
-    eprintln!("[loadgen {:>7.1}s] {}", conn::now_us() as f64 / 1e6, msg.as_ref());
+    eprintln!(
+        "[loadgen {:>7.1}s] {}",
+        conn::now_us() as f64 / 1e6,
+        msg.as_ref()
+    );
 }
 
 fn main() {
@@ -164,7 +174,9 @@ struct Users {
 async fn run(cfg: &Cfg) -> Result<Value, String> {
     let ticks = procfs::clock_ticks();
     let stats = Arc::new(Stats::new());
-    let load_rooms: Vec<String> = (0..cfg.rooms).map(|r| format!("b{}-{r}", cfg.run_id)).collect();
+    let load_rooms: Vec<String> = (0..cfg.rooms)
+        .map(|r| format!("b{}-{r}", cfg.run_id))
+        .collect();
     let idle_rooms: Vec<String> = (0..cfg.idle_rooms)
         .map(|r| format!("i{}-{r}", cfg.run_id))
         .collect();
@@ -195,7 +207,10 @@ async fn run(cfg: &Cfg) -> Result<Value, String> {
         setup_rooms(cfg, &users, &all).await?;
     }
     let setup_secs = t_setup.elapsed().as_secs_f64();
-    log(format!("setup done in {setup_secs:.1}s ({} users)", users.names.len()));
+    log(format!(
+        "setup done in {setup_secs:.1}s ({} users)",
+        users.names.len()
+    ));
 
     // ----- idle ------------------------------------------------------------
     let idle = if cfg.idle_sockets > 0 {
@@ -232,7 +247,17 @@ async fn run(cfg: &Cfg) -> Result<Value, String> {
     let mut phase: u32 = 1;
     let mut fixed = Vec::new();
     for &rate in &cfg.rates {
-        let r = trial(cfg, &rooms, &stats, rate, cfg.warm_secs, cfg.measure_secs, &mut phase, ticks).await;
+        let r = trial(
+            cfg,
+            &rooms,
+            &stats,
+            rate,
+            cfg.warm_secs,
+            cfg.measure_secs,
+            &mut phase,
+            ticks,
+        )
+        .await;
         log(summary(&r));
         let failed_hard = r["delivered"].as_u64().unwrap_or(0) == 0;
         fixed.push(r);
@@ -273,7 +298,10 @@ async fn run(cfg: &Cfg) -> Result<Value, String> {
 async fn setup_users(cfg: &Cfg, n: usize) -> Result<Users, String> {
     let names: Vec<String> = (0..n).map(|i| format!("b{}u{i}", cfg.run_id)).collect();
     if cfg.kind != Kind::Product {
-        return Ok(Users { tokens: vec![None; n], names });
+        return Ok(Users {
+            tokens: vec![None; n],
+            names,
+        });
     }
     let addr = cfg.addr.as_str();
     let tokens: Vec<Result<String, String>> = stream::iter(names.iter().cloned())
@@ -300,13 +328,24 @@ async fn setup_users(cfg: &Cfg, n: usize) -> Result<Users, String> {
     Ok(Users { names, tokens })
 }
 
-async fn setup_rooms(cfg: &Cfg, users: &Users, rooms: &[(String, Vec<usize>)]) -> Result<(), String> {
+async fn setup_rooms(
+    cfg: &Cfg,
+    users: &Users,
+    rooms: &[(String, Vec<usize>)],
+) -> Result<(), String> {
     let addr = cfg.addr.as_str();
     // Create each room as its first member (the owner).
     for (name, members) in rooms {
         let owner = members[0];
         let body = json!({ "name": name }).to_string();
-        let r = http::request(addr, "POST", "/api/rooms", users.tokens[owner].as_deref(), Some(&body)).await?;
+        let r = http::request(
+            addr,
+            "POST",
+            "/api/rooms",
+            users.tokens[owner].as_deref(),
+            Some(&body),
+        )
+        .await?;
         if r.status != 201 {
             return Err(format!("create room {name}: {} {}", r.status, r.body));
         }
@@ -529,7 +568,11 @@ async fn trial(
             let conns = &rooms[r];
             let c = &conns[next_in_room[r] % conns.len()];
             next_in_room[r] += 1;
-            let (id, measured) = if sched < warm { (warm_id, false) } else { (meas_id, true) };
+            let (id, measured) = if sched < warm {
+                (warm_id, false)
+            } else {
+                (meas_id, true)
+            };
             let text = conn::message_text(id, conn::now_us(), cfg.text_len);
             let frame = cfg.kind.send_frame(&format!("c{id}x{k}"), &text);
             if c.tx.send(Message::text(frame)).is_ok() && measured {
@@ -597,7 +640,11 @@ async fn trial(
 }
 
 fn summary(r: &Value) -> String {
-    let f = |k: &str| r[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "inf".into());
+    let f = |k: &str| {
+        r[k].as_f64()
+            .map(|v| format!("{v:.1}"))
+            .unwrap_or_else(|| "inf".into())
+    };
     format!(
         "rate {} /s: achieved {}, p50 {} ms, p99 {} ms, delivered {}/{}, server {} us/delivery, gen cpu {:.0}%, {}",
         f("rate"),
@@ -625,19 +672,24 @@ async fn search(
     let budget_left = |t0: &Instant| cfg.search_secs - t0.elapsed().as_secs_f64() >= trial_cost;
     let rate_of = |v: &Value| v["rate"].as_f64().unwrap_or(0.0);
     let passed = |v: &Value| v["pass"].as_bool() == Some(true);
-    let mut lo = fixed.iter().filter(|v| passed(v)).map(rate_of).fold(0.0, f64::max);
+    let mut lo = fixed
+        .iter()
+        .filter(|v| passed(v))
+        .map(rate_of)
+        .fold(0.0, f64::max);
     let mut hi: Option<f64> = fixed
         .iter()
         .filter(|v| !passed(v) && rate_of(v) > lo)
         .map(rate_of)
         .reduce(f64::min);
     let mut trials = Vec::new();
-    let mut best: Option<Value> = fixed.iter().filter(|v| passed(v) && rate_of(v) == lo).last().cloned();
-    let mut stop = "bracketed";
-    if cfg.search_secs <= 0.0 {
-        stop = "search disabled";
-    }
-    while cfg.search_secs > 0.0 {
+    let mut best: Option<Value> = fixed
+        .iter()
+        .rfind(|v| passed(v) && rate_of(v) == lo)
+        .cloned();
+    let mut stop = "search disabled";
+    // Bounded: every pass runs a trial or stops, and the time budget ends it.
+    for _ in 0..(cfg.search_secs > 0.0) as u32 * 1000 {
         // Next rate: double until a failure, halve until a pass, then bisect.
         let next = match (lo > 0.0, hi) {
             (true, None) => (lo * 2.0).min(cfg.search_max),
@@ -652,14 +704,28 @@ async fn search(
             (false, None) => 100.0,
         };
         if next < 5.0 || (hi.is_none() && lo >= cfg.search_max) {
-            stop = if next < 5.0 { "nothing passes" } else { "reached --search-max" };
+            stop = if next < 5.0 {
+                "nothing passes"
+            } else {
+                "reached --search-max"
+            };
             break;
         }
         if !budget_left(&t0) {
             stop = "time budget";
             break;
         }
-        let r = trial(cfg, rooms, stats, next, cfg.search_warm_secs, cfg.search_measure_secs, phase, ticks).await;
+        let r = trial(
+            cfg,
+            rooms,
+            stats,
+            next,
+            cfg.search_warm_secs,
+            cfg.search_measure_secs,
+            phase,
+            ticks,
+        )
+        .await;
         log(format!("search: {}", summary(&r)));
         if passed(&r) {
             lo = next;

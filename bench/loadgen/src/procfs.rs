@@ -21,7 +21,12 @@ pub fn clock_ticks() -> f64 {
 fn stat_fields(pid: &str) -> Option<Vec<String>> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let close = text.rfind(')')?;
-    Some(text[close + 1..].split_whitespace().map(str::to_string).collect())
+    Some(
+        text[close + 1..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// utime + stime of one process, in clock ticks.
@@ -50,7 +55,9 @@ pub fn tree(root: u32) -> Vec<u32> {
         for entry in dir.flatten() {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let Ok(pid) = name.parse::<u32>() else { continue };
+            let Ok(pid) = name.parse::<u32>() else {
+                continue;
+            };
             let Some(f) = stat_fields(name) else { continue };
             if let Some(ppid) = f.get(1).and_then(|p| p.parse::<u32>().ok()) {
                 children.entry(ppid).or_default().push(pid);

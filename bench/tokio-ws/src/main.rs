@@ -62,7 +62,9 @@ fn main() {
         println!("listening on {port}");
         let rooms: Rooms = Arc::default();
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             tokio::spawn(serve(stream, Arc::clone(&rooms)));
         }
@@ -80,6 +82,7 @@ fn route(uri: &str) -> Option<(String, String)> {
     Some((room.to_string(), user.to_string()))
 }
 
+#[allow(clippy::result_large_err)] // the handshake callback's signature is tungstenite's
 async fn serve(stream: TcpStream, rooms: Rooms) {
     let mut target = None;
     let callback = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
@@ -101,10 +104,14 @@ async fn serve(stream: TcpStream, rooms: Rooms) {
         .read_buffer_size(4 * 1024)
         .max_message_size(Some(16 * 1024))
         .max_frame_size(Some(16 * 1024));
-    let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)).await else {
+    let Ok(ws) =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config)).await
+    else {
         return;
     };
-    let Some((room_name, user)) = target else { return };
+    let Some((room_name, user)) = target else {
+        return;
+    };
     let (mut sink, mut source) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     let id = {
@@ -153,7 +160,13 @@ fn error(tx: &mpsc::UnboundedSender<Message>, code: &str, message: &str) {
     let _ = tx.send(Message::text(f.to_string()));
 }
 
-fn on_frame(rooms: &Rooms, room_name: &str, user: &str, tx: &mpsc::UnboundedSender<Message>, text: &str) {
+fn on_frame(
+    rooms: &Rooms,
+    room_name: &str,
+    user: &str,
+    tx: &mpsc::UnboundedSender<Message>,
+    text: &str,
+) {
     let Ok(frame) = serde_json::from_str::<Value>(text) else {
         return error(tx, "bad_request", "Not JSON.");
     };
@@ -165,7 +178,8 @@ fn on_frame(rooms: &Rooms, room_name: &str, user: &str, tx: &mpsc::UnboundedSend
         }
         _ => return error(tx, "bad_request", "Unknown frame type."),
     }
-    let (Some(client_id), Some(body)) = (frame["client_id"].as_str(), frame["text"].as_str()) else {
+    let (Some(client_id), Some(body)) = (frame["client_id"].as_str(), frame["text"].as_str())
+    else {
         return error(tx, "bad_request", "client_id and text are required.");
     };
     if body.trim().is_empty() || body.chars().count() > TEXT_MAX {
@@ -176,7 +190,9 @@ fn on_frame(rooms: &Rooms, room_name: &str, user: &str, tx: &mpsc::UnboundedSend
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
     let mut all = rooms.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(room) = all.get_mut(room_name) else { return };
+    let Some(room) = all.get_mut(room_name) else {
+        return;
+    };
     room.seq += 1;
     let seq = room.seq;
     let out: Utf8Bytes = json!({
