@@ -47,14 +47,14 @@ tools: .tools/rust-target .tools/wasm-bindgen-$(WASM_BINDGEN_VERSION) .tools/wor
 
 .tools/wasm-bindgen-$(WASM_BINDGEN_VERSION):
 	@mkdir -p .tools
-	@if [ "$$($(WASM_BINDGEN_BIN) --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
-		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+	@$(WASM_BINDGEN_BIN) --version 2>/dev/null | grep -qE '(^| )$(WASM_BINDGEN_VERSION)$$' || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
 	@touch $@
 
 .tools/worker-build-$(WORKER_BUILD_VERSION):
 	@mkdir -p .tools
-	@if [ "$$($(CARGO_BIN)/worker-build --version 2>/dev/null)" != "worker-build $(WORKER_BUILD_VERSION)" ]; then \
-		cargo install worker-build --version $(WORKER_BUILD_VERSION) --force; fi
+	@$(CARGO_BIN)/worker-build --version 2>/dev/null | grep -qE '(^| )$(WORKER_BUILD_VERSION)$$' || \
+		cargo install worker-build --version $(WORKER_BUILD_VERSION) --force
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
