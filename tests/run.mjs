@@ -14,10 +14,13 @@ const dir = join(ROOT, 'tests', suite);
 const files = readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
 const server = await startServer();
 console.log(`${suite}: wrangler dev ready at ${server.url} (state ${server.stateDir})`);
+// --test-force-exit: a file whose tests are done exits even if a socket the
+// server closed at the frame level still holds its TCP connection (workerd
+// tears it down only when the room idles); --test-timeout bounds any hang.
 let code = 1;
 try {
   code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=300000', '--test-reporter=spec', ...files], {
       cwd: ROOT, stdio: 'inherit', env: { ...process.env, BASE_URL: server.url },
     });
     child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0)));
