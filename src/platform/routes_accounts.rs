@@ -10,7 +10,7 @@ use crate::core::account::{LoginRequest, RegisterRequest};
 use crate::core::avatar::check_upload;
 use crate::core::error::ApiError;
 use crate::core::json::parse_json;
-use crate::core::profile::{AvatarRef, Profile, ProfilePatch};
+use crate::core::profile::{AvatarRef, Profile};
 use crate::core::validate::{self, AVATAR_MAX_BYTES, BODY_MAX_BYTES};
 use worker::{Env, Method, Request, Response};
 
@@ -116,10 +116,8 @@ async fn me(req: Request, env: &Env) -> Answer {
 async fn patch_me(mut req: Request, env: &Env) -> Answer {
     let caller = auth::authenticate(&req, env).await?;
     let bytes = http::read_body(&mut req, BODY_MAX_BYTES).await?;
-    // Validate here too, so a bad patch is refused before it reaches the object.
-    let patch: ProfilePatch = parse_json(&bytes)?;
-    let mut probe = crate::core::profile::ProfileRecord::new(&caller.username, None, 0);
-    patch.apply(&mut probe)?;
+    // The account object parses it as a ProfilePatch and validates every field
+    // before changing anything; its refusal comes back unchanged.
     let body: serde_json::Value = parse_json(&bytes)?;
     account_call(
         env,
