@@ -55,6 +55,12 @@ impl TokenBucket {
             Err((wait_ms as u64).max(1))
         }
     }
+
+    /// Returns a token taken for a send that turned out to be a repeat (it
+    /// stored nothing, so it costs nothing).
+    pub fn give_back(&mut self, burst: u32) {
+        self.tokens = (self.tokens + 1.0).min(f64::from(burst.max(1)));
+    }
 }
 
 /// The `rate_limited` error for a refused send.
@@ -178,6 +184,11 @@ impl RateSettings {
     /// Takes one send from `bucket` under these settings.
     pub fn take(&self, bucket: &mut TokenBucket, now_ms: u64) -> Result<(), u64> {
         bucket.try_take(now_ms, self.burst, self.per_sec)
+    }
+
+    /// Undoes a [`RateSettings::take`] (see [`TokenBucket::give_back`]).
+    pub fn give_back(&self, bucket: &mut TokenBucket) {
+        bucket.give_back(self.burst);
     }
 }
 

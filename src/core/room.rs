@@ -43,7 +43,7 @@ use super::error::{ApiError, ApiResult};
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, TokenBucket};
 use super::room_state::RoomState;
-use super::store::{RoomStore, StoredEvent};
+use super::store::{Appended, RoomStore, StoredEvent};
 
 /// WebSocket close codes the room uses (contract section 6).
 pub mod close_code {
@@ -402,22 +402,24 @@ impl Room {
         Ok(self.state_ref()?.last_seq + 1)
     }
 
-    /// Stores an event that changes nothing in [`RoomState`] but `last_seq`
-    /// (message, edit, delete, reaction), then counts it.
-    pub(super) fn append(
+    /// Stores a client's change (message, edit, delete, reaction: events that
+    /// change nothing in [`RoomState`] but `last_seq`) unless the store finds
+    /// it is a repeat; counts the event only when it was really stored.
+    pub(super) fn append_change(
         &mut self,
         store: &mut dyn RoomStore,
         event: &StoredEvent,
-    ) -> ApiResult<()> {
-        let expected = self.next_seq()?;
-        if event.seq != expected {
+    ) -> ApiResult<Appended> {
+        if event.seq != self.next_seq()? {
             return Err(ApiError::internal());
         }
-        store.append(event)?;
-        if let Some(state) = self.state.as_mut() {
-            state.last_seq = event.seq;
+        let appended = store.append_change(event)?;
+        if appended == Appended::Stored {
+            if let Some(state) = self.state.as_mut() {
+                state.last_seq = event.seq;
+            }
         }
-        Ok(())
+        Ok(appended)
     }
 
     /// Stores a new room state, with the event that announces the change if

@@ -8,6 +8,10 @@
 //!   never rate limited and a repeated `delete` is acked even though its
 //!   target is now a tombstone), then the frame's own rules, then the send
 //!   rate limit (so a refused frame costs no token), then store.
+//!   `send`, the hot path, gets the same answers without a lookup first: it
+//!   checks its rules and stores, and the store reports a repeat instead of
+//!   writing it (the token is given back); only a refused `send` looks up
+//!   whether it was a repeat, to ack it.
 //! - Every accepted `react` stores a `reaction` event, even when it changes
 //!   nothing (adding a reaction that is already there, removing one that is
 //!   not). The reaction state is a set, so applying such an event again is
@@ -31,7 +35,7 @@ use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{client_id_of, parse_client_frame, ClientFrame, Message, ServerFrame, You};
 use super::rate_limit::{send_limited, TokenBucket};
 use super::room::{close_code, no_room, presence, send_to, Effect, Room, SocketId};
-use super::store::{ChangeKey, RoomStore, StoredEvent};
+use super::store::{Appended, ChangeKey, RoomStore, StoredEvent};
 use super::validate::{self, FRAME_MAX_BYTES, HISTORY_LIMIT_DEFAULT, RESUME_WINDOW};
 
 /// `typing` goes out at most once per this many milliseconds per user.
@@ -230,6 +234,21 @@ impl Room {
         }
     }
 
+    /// A `send` refused by its own rules or the rate limit: if it repeats a
+    /// change that is already stored, the answer is still the original `ack`.
+    fn repeat_or(
+        store: &dyn RoomStore,
+        socket: SocketId,
+        user: &str,
+        client_id: &str,
+        refusal: ApiError,
+    ) -> ApiResult<Vec<Effect>> {
+        match store.find_change(user, client_id)? {
+            Some(seq) => Ok(vec![ack(socket, client_id, seq)]),
+            None => Err(refusal),
+        }
+    }
+
     /// Checks the `client_id` and answers a repeat with the original `ack`.
     fn repeat(
         store: &dyn RoomStore,
@@ -244,7 +263,8 @@ impl Room {
     }
 
     /// Stores a client's change and answers: the event to everyone, then the
-    /// `ack` to the sender.
+    /// `ack` to the sender; or, when the store finds the change already
+    /// stored, only the original `ack`. Also says which of the two it was.
     fn store_change(
         &mut self,
         store: &mut dyn RoomStore,
@@ -253,7 +273,7 @@ impl Room {
         client_id: String,
         frame: &ServerFrame,
         message: Message,
-    ) -> ApiResult<Vec<Effect>> {
+    ) -> ApiResult<(Vec<Effect>, Appended)> {
         let seq = message_event_seq(frame);
         let text = frame.encode()?;
         let event = StoredEvent {
@@ -265,14 +285,18 @@ impl Room {
             }),
             message: Some(message),
         };
-        self.append(store, &event)?;
-        Ok(vec![
-            Effect::Broadcast {
-                frame: text,
-                except: None,
-            },
-            ack(socket, &client_id, seq),
-        ])
+        let appended = self.append_change(store, &event)?;
+        let out = match appended {
+            Appended::Repeat(seq) => vec![ack(socket, &client_id, seq)],
+            Appended::Stored => vec![
+                Effect::Broadcast {
+                    frame: text,
+                    except: None,
+                },
+                ack(socket, &client_id, seq),
+            ],
+        };
+        Ok((out, appended))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -286,15 +310,20 @@ impl Room {
         reply_to: Option<u64>,
         now_ms: u64,
     ) -> ApiResult<Vec<Effect>> {
-        if let Some(acked) = Self::repeat(store, socket, user, &client_id)? {
-            return Ok(acked);
-        }
-        let text = validate::message_text(text)?;
+        // The hot path: no lookup before storing. A repeat is caught by the
+        // store (nothing written, the token given back) or, when the frame is
+        // refused, looked up then, so it is still acked before any rule.
+        validate::client_id(&client_id)?;
+        let text = match validate::message_text(text) {
+            Ok(t) => t,
+            Err(e) => return Self::repeat_or(store, socket, user, &client_id, e),
+        };
         if let Some(r) = reply_to {
             if store.message(r)?.is_none() {
-                return Err(ApiError::not_found(format!(
+                let e = ApiError::not_found(format!(
                     "The message you reply to ({r}) does not exist in this room."
-                )));
+                ));
+                return Self::repeat_or(store, socket, user, &client_id, e);
             }
         }
         let rates = self.rates;
@@ -302,7 +331,9 @@ impl Room {
             .buckets
             .entry(user.to_string())
             .or_insert_with(|| TokenBucket::new(rates.burst, now_ms));
-        rates.take(bucket, now_ms).map_err(send_limited)?;
+        if let Err(wait) = rates.take(bucket, now_ms) {
+            return Self::repeat_or(store, socket, user, &client_id, send_limited(wait));
+        }
 
         let seq = self.next_seq()?;
         let message = Message {
@@ -317,7 +348,15 @@ impl Room {
             reactions: Default::default(),
         };
         let frame = ServerFrame::Message(message.clone());
-        let mut out = self.store_change(store, socket, user, client_id, &frame, message)?;
+        let (mut out, appended) =
+            self.store_change(store, socket, user, client_id, &frame, message)?;
+        if appended != Appended::Stored {
+            // A repeat costs no token.
+            if let Some(bucket) = self.buckets.get_mut(user) {
+                rates.give_back(bucket);
+            }
+            return Ok(out);
+        }
         self.touch_activity(now_ms, &mut out);
         Ok(out)
     }
@@ -351,6 +390,7 @@ impl Room {
             by: user.to_string(),
         };
         self.store_change(store, socket, user, client_id, &frame, message)
+            .map(|(out, _)| out)
     }
 
     fn on_delete(
@@ -381,6 +421,7 @@ impl Room {
             by: user.to_string(),
         };
         self.store_change(store, socket, user, client_id, &frame, message)
+            .map(|(out, _)| out)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -417,6 +458,7 @@ impl Room {
             added: add,
         };
         self.store_change(store, socket, user, client_id, &frame, message)
+            .map(|(out, _)| out)
     }
 
     /// `typing` to every socket of the other users, at most once per 2 s.

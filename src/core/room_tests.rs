@@ -503,6 +503,31 @@ fn retries_are_not_rate_limited() {
     assert_eq!(ack_seq(&fx, a), Some(5));
 }
 
+#[test]
+fn a_repeat_costs_no_token_and_is_acked_even_if_its_text_is_now_refused() {
+    let mut h = H::new();
+    let a = h.connect("alice");
+    let first = h.send(a, "c0", "x");
+    // Nine more sends and nine repeats of the first: the repeats take nothing,
+    // so the burst of 10 is still exactly used up by the ten sends.
+    for i in 1..10 {
+        h.send(a, &format!("c{i}"), "x");
+        let fx = h.frame(a, json!({"type": "send", "client_id": "c0", "text": "x"}));
+        assert_eq!(ack_seq(&fx, a), Some(first));
+    }
+    let fx = h.frame(a, json!({"type": "send", "client_id": "c10", "text": "x"}));
+    assert_eq!(error_code(&fx, a), "rate_limited");
+    // A repeat whose text or reply would be refused now is still the original ack.
+    let fx = h.frame(a, json!({"type": "send", "client_id": "c0", "text": "   "}));
+    assert_eq!(ack_seq(&fx, a), Some(first));
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "c0", "text": "x", "reply_to": 999}),
+    );
+    assert_eq!(ack_seq(&fx, a), Some(first));
+    assert_no_gaps(&h);
+}
+
 // ----- rate limit -----------------------------------------------------------
 
 #[test]

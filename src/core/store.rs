@@ -54,6 +54,16 @@ pub struct StoredEvent {
     pub message: Option<Message>,
 }
 
+/// What [`RoomStore::append_change`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// The event is stored.
+    Stored,
+    /// The same change (author and `client_id`) was stored before, as the
+    /// event with this `seq`; nothing was written.
+    Repeat(u64),
+}
+
 /// Storage for one room. Every method is synchronous and atomic.
 pub trait RoomStore {
     /// The saved room state, `None` when the room was never created (or was deleted).
@@ -68,6 +78,20 @@ pub trait RoomStore {
     /// Stores an event: its frame text under its `seq`, its change key (if
     /// any) for [`RoomStore::find_change`], and its message row (if any).
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()>;
+    /// Stores a client's change (an event with a `change` key) unless that
+    /// change is already stored. The room's hot path (`send`) stores first and
+    /// looks a repeat up only when the store says so, so a store that can do
+    /// both in one statement (SQLite's `ON CONFLICT DO NOTHING RETURNING`)
+    /// saves a query per message. The default looks up, then appends.
+    fn append_change(&mut self, event: &StoredEvent) -> ApiResult<Appended> {
+        if let Some(key) = &event.change {
+            if let Some(seq) = self.find_change(&key.author, &key.client_id)? {
+                return Ok(Appended::Repeat(seq));
+            }
+        }
+        self.append(event)?;
+        Ok(Appended::Stored)
+    }
     /// The `seq` of the newest stored event, 0 when there is none.
     fn last_seq(&self) -> ApiResult<u64>;
     /// The `seq` of the event stored for this change, if it was made before.
@@ -277,6 +301,21 @@ mod tests {
         assert!(s.message(1).unwrap().is_none());
         assert_eq!(s.events_after(4).unwrap(), ["{\"seq\":5}", "{\"seq\":6}"]);
         assert_eq!(s.last_seq().unwrap(), 6);
+    }
+
+    #[test]
+    fn a_change_is_stored_once() {
+        let mut s = MemoryStore::new();
+        assert_eq!(
+            s.append_change(&ev(1, Some(msg(1, "a")))).unwrap(),
+            Appended::Stored
+        );
+        // The same author and client_id again, under a later seq: nothing written.
+        let mut again = ev(2, Some(msg(2, "a")));
+        again.change = ev(1, Some(msg(1, "a"))).change;
+        assert_eq!(s.append_change(&again).unwrap(), Appended::Repeat(1));
+        assert_eq!(s.event_seqs(), [1]);
+        assert!(s.message(2).unwrap().is_none());
     }
 
     #[test]
