@@ -29,6 +29,8 @@ pub mod room_object;
 #[cfg(feature = "worker-entry")]
 pub mod join_all;
 #[cfg(feature = "worker-entry")]
+pub mod js_text;
+#[cfg(feature = "worker-entry")]
 pub mod room_follow_up;
 #[cfg(feature = "worker-entry")]
 pub mod room_sockets;

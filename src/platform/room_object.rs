@@ -38,9 +38,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Uint8Array;
+use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
+    durable_object, web_sys, DurableObject, Env, Method, Request, Response, Result, State,
+    WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 };
 
 use super::room_follow_up::follow_up;
@@ -64,7 +67,7 @@ const PONG: &str = r#"{"type":"pong"}"#;
 /// Close code for a socket whose attachment is unreadable (server error).
 const CLOSE_INTERNAL: u16 = 1011;
 
-#[durable_object(websocket)]
+#[durable_object(fetch)]
 pub struct RoomObject {
     state: State,
     env: Env,
@@ -105,39 +108,45 @@ impl DurableObject for RoomObject {
             Err(err) => internal::error_response(&err),
         }
     }
+}
 
-    async fn websocket_message(
-        &self,
-        ws: WebSocket,
-        message: WebSocketIncomingMessage,
-    ) -> Result<()> {
-        let text = match message {
-            WebSocketIncomingMessage::String(s) => s,
+/// The Hibernation API's socket events, exported by hand rather than through
+/// `#[durable_object(websocket)]`, whose handlers are async: each frame would
+/// then cost a promise, a spawned task and a microtask even when nothing is
+/// awaited. These run synchronously and return a promise only when there is
+/// follow-up work for other objects (the runtime awaits it).
+#[wasm_bindgen]
+impl RoomObject {
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn web_socket_message(&self, ws: web_sys::WebSocket, message: JsValue) -> JsValue {
+        let text = match message.as_string() {
+            Some(s) => s,
             // Frames are JSON text; a binary frame is read as (lossy) text so
             // the core applies the same size and format rules to it.
-            WebSocketIncomingMessage::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+            None => String::from_utf8_lossy(&Uint8Array::new(&message).to_vec()).into_owned(),
         };
-        self.on_frame(&ws, text).await;
-        Ok(())
+        let later = self.on_frame(&ws.into(), text);
+        self.follow_up_later(later)
     }
 
-    async fn websocket_close(
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn web_socket_close(
         &self,
-        ws: WebSocket,
-        code: usize,
+        ws: web_sys::WebSocket,
+        code: u16,
         _reason: String,
         _was_clean: bool,
-    ) -> Result<()> {
+    ) {
+        let ws: WebSocket = ws.into();
         // The Hibernation API does not answer the peer's close frame for us.
         // (When the close was ours, this is a no-op.)
-        close_ws(&ws, u16::try_from(code).unwrap_or(1000), "closed");
+        close_ws(&ws, code, "closed");
         self.on_gone(&ws);
-        Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
-        self.on_gone(&ws);
-        Ok(())
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn web_socket_error(&self, ws: web_sys::WebSocket, _error: JsValue) {
+        self.on_gone(&ws.into());
     }
 }
 
@@ -344,28 +353,27 @@ impl RoomObject {
         Err(http::internal("a socket id", "no free id"))
     }
 
-    /// One frame from a socket.
-    async fn on_frame(&self, ws: &WebSocket, text: String) {
-        let Some(att) = attachment(ws) else {
-            close_ws(ws, CLOSE_INTERNAL, "server error");
-            return;
-        };
-        let id = SocketId(att.id);
+    /// One frame from a socket. Returns the effects for other objects.
+    fn on_frame(&self, ws: &WebSocket, text: String) -> Later {
         if let Err(e) = self.ensure_loaded() {
             send_error(ws, &e);
-            return;
+            return Later::none();
         }
+        let Some((id, exp, sid)) = self.sender(ws) else {
+            close_ws(ws, CLOSE_INTERNAL, "server error");
+            return Later::none();
+        };
         let now = crypto::now_ms();
-        if now >= att.exp.saturating_mul(1000) {
+        if now >= exp.saturating_mul(1000) {
             let effects = self
-                .with_room(|r| r.close_session(&att.sid, close_code::SESSION_EXPIRED))
+                .with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
                 .unwrap_or_default();
             let _ = self.sockets.borrow_mut().deliver(effects);
             // Whether or not the core still knew it, this socket is done.
             if self.sockets.borrow_mut().remove(id).is_some() {
                 close_ws(ws, close_code::SESSION_EXPIRED, "session expired");
             }
-            return;
+            return Later::none();
         }
         let room = Rc::clone(&self.room);
         let sql = self.sql.clone();
@@ -398,11 +406,42 @@ impl RoomObject {
                 }]
             }
         };
-        let name = self.room_name();
-        let later = self.sockets.borrow_mut().deliver(effects);
-        if let Some(name) = name {
-            follow_up(&self.env, &name, later).await;
+        let effects = self.sockets.borrow_mut().deliver(effects);
+        Later::new(self.room_name(), effects)
+    }
+
+    /// Who sent a frame: the socket's id, token expiry and session, from the
+    /// socket table (the attachment is read only for a socket object the
+    /// table has not seen, and the object is then remembered).
+    fn sender(&self, ws: &WebSocket) -> Option<(SocketId, u64, String)> {
+        if let Some(conn) = self.sockets.borrow().find(ws) {
+            return Some((SocketId(conn.att.id), conn.att.exp, conn.att.sid.clone()));
         }
+        let att = attachment(ws)?;
+        let id = SocketId(att.id);
+        self.sockets.borrow_mut().adopt(ws, id);
+        Some((id, att.exp, att.sid))
+    }
+
+    /// Runs the follow-up calls to other objects, if any, as a promise for the
+    /// runtime to await; `undefined` when there are none (the usual case).
+    fn follow_up_later(&self, later: Later) -> JsValue {
+        let Later {
+            name: Some(name),
+            effects,
+        } = later
+        else {
+            return JsValue::UNDEFINED;
+        };
+        if effects.is_empty() {
+            return JsValue::UNDEFINED;
+        }
+        let env = self.env.clone();
+        future_to_promise(async move {
+            follow_up(&env, &name, effects).await;
+            Ok(JsValue::UNDEFINED)
+        })
+        .into()
     }
 
     /// A socket closed or failed: forget it and tell the room.
@@ -429,6 +468,22 @@ impl RoomObject {
         if let Some(name) = name {
             follow_up(&self.env, &name, later).await;
         }
+    }
+}
+
+/// Effects for other objects that a socket event left, with the room's name.
+struct Later {
+    name: Option<String>,
+    effects: Vec<Effect>,
+}
+
+impl Later {
+    fn new(name: Option<String>, effects: Vec<Effect>) -> Later {
+        Later { name, effects }
+    }
+
+    fn none() -> Later {
+        Later::new(None, Vec::new())
     }
 }
 

@@ -20,10 +20,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::js_sys::WeakMap;
 use worker::WebSocket;
 
+use super::js_text::js_string;
 use crate::core::protocol::batch_text;
 use crate::core::room::{Effect, SocketId};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's WebSocket, for a `send` that takes a JavaScript string
+    /// made once (web-sys's `send_with_str` copies the text out of wasm memory
+    /// for each call).
+    type SocketApi;
+
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_value(this: &SocketApi, data: &JsValue) -> Result<(), JsValue>;
+}
 
 /// What a socket remembers across hibernation (`serializeAttachment`, at
 /// most 2 KiB; ours is a few dozen bytes).
@@ -56,10 +71,20 @@ pub struct Conn {
     pub att: Attachment,
 }
 
-/// The object's sockets by core id.
-#[derive(Default)]
+/// The object's sockets by core id, and the core id of each runtime socket
+/// object (so a frame finds its sender without reading the attachment back).
 pub struct SocketTable {
     conns: BTreeMap<u64, Conn>,
+    ids: WeakMap,
+}
+
+impl Default for SocketTable {
+    fn default() -> Self {
+        SocketTable {
+            conns: BTreeMap::new(),
+            ids: WeakMap::new(),
+        }
+    }
 }
 
 /// Normal-closure codes a close frame may not carry (RFC 6455 section 7.4.1);
@@ -86,6 +111,13 @@ fn send(ws: &WebSocket, text: &str) {
     }
 }
 
+fn send_js(ws: &WebSocket, text: &JsValue) {
+    let api: &SocketApi = ws.as_ref().unchecked_ref();
+    if let Err(e) = api.send_value(text) {
+        worker::console_log!("sending on a closed socket: {e:?}");
+    }
+}
+
 /// A batch stays below this size (a resume can replay thousands of events;
 /// one huge frame would strain the client and the runtime's message limit).
 const BATCH_MAX_BYTES: usize = 256 * 1024;
@@ -104,11 +136,36 @@ impl SocketTable {
     }
 
     pub fn insert(&mut self, ws: WebSocket, att: Attachment) {
+        self.ids.set(
+            ws.as_ref().unchecked_ref(),
+            &JsValue::from_f64(att.id as f64),
+        );
         self.conns.insert(att.id, Conn { ws, att });
     }
 
     pub fn remove(&mut self, id: SocketId) -> Option<Conn> {
-        self.conns.remove(&id.0)
+        let conn = self.conns.remove(&id.0)?;
+        self.ids.delete(conn.ws.as_ref().unchecked_ref());
+        Some(conn)
+    }
+
+    /// The open socket this runtime socket object is, if the table knows the
+    /// object (ids stay below 2^53, so the number is exact).
+    pub fn find(&self, ws: &WebSocket) -> Option<&Conn> {
+        let id = self.ids.get(ws.as_ref().unchecked_ref()).as_f64()?;
+        self.conns.get(&(id as u64))
+    }
+
+    /// Makes `ws` the object of the open socket `id` (the runtime may hand an
+    /// event a different object for a socket than the one first stored).
+    pub fn adopt(&mut self, ws: &WebSocket, id: SocketId) {
+        let Some(conn) = self.conns.get_mut(&id.0) else {
+            return;
+        };
+        self.ids.delete(conn.ws.as_ref().unchecked_ref());
+        conn.ws = ws.clone();
+        self.ids
+            .set(ws.as_ref().unchecked_ref(), &JsValue::from_f64(id.0 as f64));
     }
 
     /// Carries out the socket effects in order; returns the others
@@ -119,24 +176,14 @@ impl SocketTable {
         for effect in effects {
             match effect {
                 Effect::Send { socket, frame } => self.push(&mut queued, socket.0, frame),
-                Effect::Broadcast { frame, except } => {
-                    let ids: Vec<u64> = self
-                        .conns
-                        .keys()
-                        .copied()
-                        .filter(|id| Some(SocketId(*id)) != except)
-                        .collect();
-                    for id in ids {
-                        self.push(&mut queued, id, frame.clone());
-                    }
-                }
+                Effect::Broadcast { frame, except } => self.broadcast(&mut queued, frame, except),
                 Effect::Close {
                     socket,
                     code,
                     reason,
                 } => {
                     self.flush(&mut queued, socket.0);
-                    if let Some(conn) = self.conns.remove(&socket.0) {
+                    if let Some(conn) = self.remove(socket) {
                         close_ws(&conn.ws, code, reason);
                     }
                 }
@@ -148,6 +195,27 @@ impl SocketTable {
             self.flush(&mut queued, id);
         }
         later
+    }
+
+    /// One event to every socket but `except`: one JavaScript string for all
+    /// ordinary sockets; batching ones queue it.
+    fn broadcast(
+        &self,
+        queued: &mut BTreeMap<u64, Vec<Arc<str>>>,
+        frame: Arc<str>,
+        except: Option<SocketId>,
+    ) {
+        let mut js: Option<JsValue> = None;
+        for (id, conn) in &self.conns {
+            if Some(SocketId(*id)) == except {
+                continue;
+            }
+            if conn.att.batch {
+                queued.entry(*id).or_default().push(Arc::clone(&frame));
+            } else {
+                send_js(&conn.ws, js.get_or_insert_with(|| js_string(&frame)));
+            }
+        }
     }
 
     /// Sends at once to ordinary sockets; queues for batching ones.

@@ -19,11 +19,12 @@
 //! [`SqlStore::write_failed`] tells the object that happened, so it rolls the
 //! frame's transaction back as well.
 
+use super::js_text::js_string;
 use super::sqlite::{Arg, Sql};
 use crate::core::error::ApiResult;
 use crate::core::protocol::Message;
 use crate::core::room_state::RoomState;
-use crate::core::store::{RoomStore, StoredEvent};
+use crate::core::store::{Appended, RoomStore, StoredEvent};
 
 use super::http;
 
@@ -77,46 +78,86 @@ impl SqlStore {
         result
     }
 
-    /// The event row, then the message row (if any).
-    fn append_rows(&self, event: &StoredEvent) -> ApiResult<()> {
-        let (author, client_id) = match &event.change {
+    /// The change key of an event as bindings (`NULL`s for room events).
+    fn change_args(event: &StoredEvent) -> (Arg, Arg) {
+        match &event.change {
             Some(k) => (
                 Arg::from(k.author.as_str()),
                 Arg::from(k.client_id.as_str()),
             ),
             None => (Arg::Null, Arg::Null),
-        };
+        }
+    }
+
+    /// The event row, then the message row (if any).
+    fn append_rows(&self, event: &StoredEvent) -> ApiResult<()> {
+        let (author, client_id) = Self::change_args(event);
         // A duplicate seq or change key fails here (primary key / unique
         // index), before the message row is touched.
         self.sql.run(
             "INSERT INTO events (seq, frame, author, client_id) VALUES (?, ?, ?, ?)",
-            &[
-                event.seq.into(),
-                event.frame.to_string().into(),
-                author,
-                client_id,
-            ],
+            &[event.seq.into(), frame_arg(event), author, client_id],
         )?;
-        if let Some(m) = &event.message {
-            self.sql.run(
-                "INSERT INTO messages (seq, author, deleted, body) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT(seq) DO UPDATE SET author = excluded.author, \
-                 deleted = excluded.deleted, body = excluded.body",
-                &[
-                    m.seq.into(),
-                    m.author.as_str().into(),
-                    u64::from(m.deleted).into(),
-                    to_json(m)?.into(),
-                ],
-            )?;
+        self.message_row(event)
+    }
+
+    /// The event row unless its change key is already stored (one statement:
+    /// nothing is inserted and no row comes back), then the message row.
+    fn append_change_rows(&self, event: &StoredEvent) -> ApiResult<Appended> {
+        let (author, client_id) = Self::change_args(event);
+        let inserted = self.sql.query(
+            "INSERT INTO events (seq, frame, author, client_id) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (author, client_id) WHERE client_id IS NOT NULL DO NOTHING \
+             RETURNING seq",
+            &[event.seq.into(), frame_arg(event), author, client_id],
+        )?;
+        if inserted.is_empty() {
+            let key = event.change.as_ref();
+            let seq = match key {
+                Some(k) => self.find_change(&k.author, &k.client_id)?,
+                None => None,
+            };
+            return seq.map(Appended::Repeat).ok_or_else(|| {
+                http::internal("storing an event", "neither inserted nor a repeat")
+            });
         }
-        Ok(())
+        self.message_row(event)?;
+        Ok(Appended::Stored)
+    }
+
+    /// The message row of a message event: a new row for a new message, the
+    /// changed row for an edit, delete or reaction.
+    fn message_row(&self, event: &StoredEvent) -> ApiResult<()> {
+        let Some(m) = &event.message else {
+            return Ok(());
+        };
+        let query = if m.seq == event.seq {
+            "INSERT INTO messages (seq, author, deleted, body) VALUES (?, ?, ?, ?)"
+        } else {
+            "INSERT INTO messages (seq, author, deleted, body) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(seq) DO UPDATE SET author = excluded.author, \
+             deleted = excluded.deleted, body = excluded.body"
+        };
+        self.sql.run(
+            query,
+            &[
+                m.seq.into(),
+                m.author.as_str().into(),
+                u64::from(m.deleted).into(),
+                to_json(m)?.into(),
+            ],
+        )
     }
 
     /// Creates the tables (see [`SCHEMA`]).
     pub fn migrate(&self) -> ApiResult<()> {
         self.sql.run(SCHEMA, &[])
     }
+}
+
+/// The frame as the same JavaScript string the broadcast will send.
+fn frame_arg(event: &StoredEvent) -> Arg {
+    Arg::Js(js_string(&event.frame))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
@@ -173,6 +214,14 @@ impl RoomStore for SqlStore {
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
         let result = self.append_rows(event);
         self.write(result)
+    }
+
+    fn append_change(&mut self, event: &StoredEvent) -> ApiResult<Appended> {
+        let result = self.append_change_rows(event);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
     }
 
     fn last_seq(&self) -> ApiResult<u64> {

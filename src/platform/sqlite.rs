@@ -62,6 +62,8 @@ pub const MAX_SAFE_INT: u64 = 9_007_199_254_740_991;
 pub enum Arg {
     Int(u64),
     Text(String),
+    /// A string already in JavaScript (an event frame that is also broadcast).
+    Js(JsValue),
     Null,
 }
 
@@ -96,6 +98,7 @@ impl Arg {
             // large" instead of losing precision in the double.
             Arg::Int(n) => JsValue::from_f64((*n).min(MAX_SAFE_INT) as f64),
             Arg::Text(s) => JsValue::from_str(s),
+            Arg::Js(v) => v.clone(),
             Arg::Null => JsValue::NULL,
         }
     }
@@ -188,31 +191,52 @@ pub enum TxError<E> {
     Failed(ApiError),
 }
 
+thread_local! {
+    /// The work the next `transactionSync` callback runs (set just before the call).
+    static JOB: RefCell<Option<Box<dyn FnOnce() -> bool>>> = RefCell::new(None);
+    /// One JavaScript callback for every transaction: a closure per call
+    /// would cost a new JS function, a finalizer registration and a table
+    /// slot on every message.
+    static CALLBACK: Closure<dyn FnMut() -> Result<JsValue, JsValue>> = Closure::new(|| {
+        let committed = JOB.with(|j| j.borrow_mut().take()).is_some_and(|job| job());
+        if committed {
+            Ok(JsValue::UNDEFINED)
+        } else {
+            // Throwing is how transactionSync learns to roll back.
+            Err(JsValue::from_str("rolled back"))
+        }
+    });
+}
+
 /// Runs `f` inside one SQLite transaction: every write it makes is committed
 /// together when it returns `Ok`, and rolled back when it returns `Err`.
 ///
 /// `f` must be `'static` because it crosses into JavaScript as a callback; pass
-/// it `Rc` clones of what it needs.
+/// it `Rc` clones of what it needs. Transactions do not nest.
 pub fn transaction<T: 'static, E: 'static>(
     state: &worker::State,
     f: impl FnOnce() -> Result<T, E> + 'static,
 ) -> Result<T, TxError<E>> {
     let slot: Rc<RefCell<Option<Result<T, E>>>> = Rc::new(RefCell::new(None));
     let out = Rc::clone(&slot);
-    let callback = Closure::once(move || -> Result<JsValue, JsValue> {
+    let job: Box<dyn FnOnce() -> bool> = Box::new(move || {
         let result = f();
-        let failed = result.is_err();
+        let ok = result.is_ok();
         *out.borrow_mut() = Some(result);
-        if failed {
-            // Throwing is how transactionSync learns to roll back.
-            Err(JsValue::from_str("rolled back"))
-        } else {
-            Ok(JsValue::UNDEFINED)
-        }
+        ok
     });
+    if JOB.with(|j| j.borrow().is_some()) {
+        return Err(TxError::Failed(http::internal(
+            "a transaction",
+            "started inside another one",
+        )));
+    }
+    JOB.with(|j| *j.borrow_mut() = Some(job));
     let storage = state.storage();
     let api: &StorageApi = storage.as_raw().unchecked_ref();
-    let committed = api.transaction_sync(callback.as_ref().unchecked_ref());
+    let committed = CALLBACK.with(|cb| api.transaction_sync(cb.as_ref().unchecked_ref()));
+    // A callback the runtime never ran must not run in the next transaction.
+    JOB.with(|j| j.borrow_mut().take());
     let result = slot.borrow_mut().take();
     match (result, committed) {
         (Some(Err(e)), _) => Err(TxError::RolledBack(e)),

@@ -1,0 +1,69 @@
+// A quick side-by-side comparison (not the benchmark of record; that is run.mjs):
+// fixed broadcast rates only, no max search and no idle phase, servers
+// interleaved round by round so that machine noise hits them alike. For trying
+// a change to the room against the build before it, or against a baseline.
+//
+//   node bench/ab.mjs                                  # product-workerd vs js-do
+//   AB=product-workerd,js-do RATES=200,400 ROUNDS=3 node bench/ab.mjs
+//   B_BUILD=/tmp/old-build node bench/ab.mjs            # adds "product-b": the
+//                                                       # product from another build/ copy
+//   B_JSDO=/tmp/variant/wrangler.toml node bench/ab.mjs # adds "js-do-b"
+//
+// Prints, per server and rate, the median over rounds of p50/p99 and the server's
+// CPU per delivery.
+import { SERVERS, directWorkerd, runLoadgen, startProduct, startWrangler } from './lib/servers.mjs';
+
+const RATES = process.env.RATES ?? '200,400';
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
+const names = (process.env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
+
+const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
+if (process.env.B_BUILD) {
+  names.push('product-b');
+  servers['product-b'] = {
+    kind: 'product',
+    start: () => startProduct([], process.env.B_BUILD),
+    target: async (s) => {
+      const d = await directWorkerd(s.rootPid, s.port);
+      if (!d) throw new Error('could not find the runtime workerd port');
+      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid };
+    },
+  };
+}
+if (process.env.B_JSDO) {
+  // Another JavaScript Durable Object (a wrangler.toml), e.g. a variant of bench/js-do.
+  names.push('js-do-b');
+  servers['js-do-b'] = { ...SERVERS['js-do'], start: () => startWrangler('js-do-b', process.env.B_JSDO) };
+}
+for (const n of names) if (!servers[n]) throw new Error(`unknown server ${n}`);
+
+const results = Object.fromEntries(names.map((n) => [n, []]));
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const name of names) {
+    const def = servers[name];
+    console.log(`\n=== ${name}, round ${round} of ${ROUNDS} ===`);
+    const server = await def.start();
+    try {
+      const t = await def.target(server);
+      const report = await runLoadgen(['--kind', def.kind, '--url', t.url, '--pid', String(t.pid),
+        '--sockets', '200', '--rooms', '4', '--rates', RATES, '--warm-secs', '2', '--measure-secs', '5',
+        '--drain-secs', '2', '--search-secs', '0', '--idle-sockets', '0', '--quiet-wait-secs', '5',
+        ...(def.extra ?? [])], { onLine: () => {}, limitMin: 5 });
+      results[name].push(report.fixed);
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+console.log(`\nmedians over ${ROUNDS} round(s)`);
+console.log('server            rate   p50 ms   p99 ms   delivered   server us/delivery');
+for (const name of names) {
+  for (const rate of RATES.split(',').map(Number)) {
+    const trials = results[name].map((f) => f.find((x) => x.rate === rate)).filter(Boolean);
+    const pick = (k) => median(trials.map((x) => x[k]));
+    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)}`);
+  }
+}
