@@ -8,6 +8,7 @@
 //   B_BUILD=/tmp/old-build node bench/ab.mjs            # adds "product-b": the
 //                                                       # product from another build/ copy
 //   B_JSDO=/tmp/variant/wrangler.toml node bench/ab.mjs # adds "js-do-b"
+//   B_BATCH=1 ...                                       # product-b's clients ask for batch=1
 //
 // Prints, per server and rate, the median over rounds of p50/p99 and the server's
 // CPU per delivery.
@@ -22,6 +23,7 @@ if (process.env.B_BUILD) {
   names.push('product-b');
   servers['product-b'] = {
     kind: 'product',
+    extra: process.env.B_BATCH === '1' ? ['--batch', '1'] : [],
     start: () => startProduct([], process.env.B_BUILD),
     target: async (s) => {
       const d = await directWorkerd(s.rootPid, s.port);

@@ -76,7 +76,8 @@ pub struct RoomObject {
     /// `None` until loaded (see the module notes). An `Rc` so a transaction
     /// callback, which must be `'static`, can reach it.
     room: Rc<RefCell<Option<Room>>>,
-    sockets: RefCell<SocketTable>,
+    /// Shared with the timer that flushes frames queued for `batch=1` sockets.
+    sockets: Rc<RefCell<SocketTable>>,
 }
 
 impl DurableObject for RoomObject {
@@ -98,7 +99,7 @@ impl DurableObject for RoomObject {
             sql,
             rates,
             room: Rc::new(RefCell::new(None)),
-            sockets: RefCell::new(SocketTable::default()),
+            sockets: Rc::new(RefCell::new(SocketTable::default())),
         }
     }
 
@@ -211,11 +212,15 @@ impl RoomObject {
             }
         }
         *self.room.borrow_mut() = Some(room);
-        let mut sockets = self.sockets.borrow_mut();
-        *sockets = table;
+        {
+            let mut sockets = self.sockets.borrow_mut();
+            // Frames queued before a reload still go out.
+            sockets.flush_pending();
+            *sockets = table;
+        }
         // Restoring only ever closes sockets (users removed while the object
         // slept), so nothing is left for other objects.
-        let _ = sockets.deliver(effects);
+        let _ = self.deliver(effects);
         Ok(())
     }
 
@@ -275,7 +280,7 @@ impl RoomObject {
                 return Err(e);
             }
         };
-        let later = self.sockets.borrow_mut().deliver(reply.effects);
+        let later = self.deliver(reply.effects);
         if let Some(name) = &name {
             follow_up(&self.env, name, later).await;
         }
@@ -323,7 +328,7 @@ impl RoomObject {
                 return Err(e);
             }
         };
-        let _ = self.sockets.borrow_mut().deliver(effects);
+        let _ = self.deliver(effects);
         Response::from_websocket(client).map_err(|e| http::internal("a socket upgrade", e))
     }
 
@@ -368,7 +373,7 @@ impl RoomObject {
             let effects = self
                 .with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
                 .unwrap_or_default();
-            let _ = self.sockets.borrow_mut().deliver(effects);
+            let _ = self.deliver(effects);
             // Whether or not the core still knew it, this socket is done.
             if self.sockets.borrow_mut().remove(id).is_some() {
                 close_ws(ws, close_code::SESSION_EXPIRED, "session expired");
@@ -406,7 +411,7 @@ impl RoomObject {
                 }]
             }
         };
-        let effects = self.sockets.borrow_mut().deliver(effects);
+        let effects = self.deliver(effects);
         Later::new(self.room_name(), effects)
     }
 
@@ -421,6 +426,23 @@ impl RoomObject {
         let id = SocketId(att.id);
         self.sockets.borrow_mut().adopt(ws, id);
         Some((id, att.exp, att.sid))
+    }
+
+    /// Carries out socket effects (see [`SocketTable::deliver`]) and makes
+    /// sure frames queued for `batch=1` sockets are flushed by a timer.
+    fn deliver(&self, effects: Vec<Effect>) -> Vec<Effect> {
+        let later = self.sockets.borrow_mut().deliver(effects);
+        if self.sockets.borrow_mut().wants_flush() {
+            let sockets = Rc::clone(&self.sockets);
+            let flush = Closure::once_into_js(move || match sockets.try_borrow_mut() {
+                Ok(mut table) => table.flush_pending(),
+                Err(_) => worker::console_error!("socket table busy at flush time"),
+            });
+            if set_timeout(flush.unchecked_ref(), 0).is_err() {
+                self.sockets.borrow_mut().flush_pending();
+            }
+        }
+        later
     }
 
     /// Runs the follow-up calls to other objects, if any, as a promise for the
@@ -455,7 +477,7 @@ impl RoomObject {
         let id = SocketId(att.id);
         self.sockets.borrow_mut().remove(id);
         let effects = self.with_room(|r| r.on_disconnect(id)).unwrap_or_default();
-        let _ = self.sockets.borrow_mut().deliver(effects);
+        let _ = self.deliver(effects);
     }
 
     // ----- effects on other objects ---------------------------------------
@@ -464,11 +486,21 @@ impl RoomObject {
     /// `/close-session`, which never produce the rest).
     async fn carry_out(&self, effects: Vec<Effect>) {
         let name = self.room_name();
-        let later = self.sockets.borrow_mut().deliver(effects);
+        let later = self.deliver(effects);
         if let Some(name) = name {
             follow_up(&self.env, &name, later).await;
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout(handler, ms)`.
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn set_timeout(
+        handler: &worker::js_sys::Function,
+        ms: i32,
+    ) -> std::result::Result<JsValue, JsValue>;
 }
 
 /// Effects for other objects that a socket event left, with the room's name.

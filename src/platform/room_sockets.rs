@@ -12,9 +12,14 @@
 //! Delivery ([`SocketTable::deliver`]) carries out `Send`, `Broadcast` and
 //! `Close` in order and hands back the effects that need IO to other objects.
 //! A socket closed by an earlier effect of the same list is gone from the
-//! table, so later broadcasts skip it. For `batch=1` sockets, consecutive
-//! frames of one delivery are packed into one `batch` frame (byte-identical
-//! inner frames, same order); every other socket gets frames one by one.
+//! table, so later broadcasts skip it. Every socket without `batch=1` gets
+//! frames one by one, at once. For `batch=1` sockets frames wait in a queue
+//! that the room object flushes from a zero-delay timer
+//! ([`SocketTable::wants_flush`], [`SocketTable::flush_pending`]): the events
+//! the runtime delivers before the timer fires (under load, many) reach each
+//! such socket as one `batch` frame (byte-identical inner frames, same order),
+//! so one `send` carries many events. A socket's queue is flushed before it is
+//! closed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -76,6 +81,10 @@ pub struct Conn {
 pub struct SocketTable {
     conns: BTreeMap<u64, Conn>,
     ids: WeakMap,
+    /// Frames waiting for `batch=1` sockets, in order.
+    pending: BTreeMap<u64, Vec<Arc<str>>>,
+    /// A flush of `pending` is scheduled.
+    flush_scheduled: bool,
 }
 
 impl Default for SocketTable {
@@ -83,6 +92,8 @@ impl Default for SocketTable {
         SocketTable {
             conns: BTreeMap::new(),
             ids: WeakMap::new(),
+            pending: BTreeMap::new(),
+            flush_scheduled: false,
         }
     }
 }
@@ -144,6 +155,7 @@ impl SocketTable {
     }
 
     pub fn remove(&mut self, id: SocketId) -> Option<Conn> {
+        self.pending.remove(&id.0);
         let conn = self.conns.remove(&id.0)?;
         self.ids.delete(conn.ws.as_ref().unchecked_ref());
         Some(conn)
@@ -170,19 +182,19 @@ impl SocketTable {
 
     /// Carries out the socket effects in order; returns the others
     /// (`AccountRoomsChanged`, `DirectoryChanged`) for the caller to await.
+    /// Frames for `batch=1` sockets are queued (see the module notes).
     pub fn deliver(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
-        let mut queued: BTreeMap<u64, Vec<Arc<str>>> = BTreeMap::new();
         let mut later = Vec::new();
         for effect in effects {
             match effect {
-                Effect::Send { socket, frame } => self.push(&mut queued, socket.0, frame),
-                Effect::Broadcast { frame, except } => self.broadcast(&mut queued, frame, except),
+                Effect::Send { socket, frame } => self.push(socket.0, frame),
+                Effect::Broadcast { frame, except } => self.broadcast(frame, except),
                 Effect::Close {
                     socket,
                     code,
                     reason,
                 } => {
-                    self.flush(&mut queued, socket.0);
+                    self.flush(socket.0);
                     if let Some(conn) = self.remove(socket) {
                         close_ws(&conn.ws, code, reason);
                     }
@@ -190,63 +202,82 @@ impl SocketTable {
                 other => later.push(other),
             }
         }
-        let ids: Vec<u64> = queued.keys().copied().collect();
-        for id in ids {
-            self.flush(&mut queued, id);
-        }
         later
+    }
+
+    /// True once when frames wait and no flush is scheduled: the caller then
+    /// schedules [`SocketTable::flush_pending`].
+    pub fn wants_flush(&mut self) -> bool {
+        if self.pending.is_empty() || self.flush_scheduled {
+            return false;
+        }
+        self.flush_scheduled = true;
+        true
+    }
+
+    /// Sends every waiting frame, as one `batch` per socket where possible.
+    pub fn flush_pending(&mut self) {
+        self.flush_scheduled = false;
+        for (id, frames) in std::mem::take(&mut self.pending) {
+            if let Some(conn) = self.conns.get(&id) {
+                send_frames(&conn.ws, &frames);
+            }
+        }
     }
 
     /// One event to every socket but `except`: one JavaScript string for all
     /// ordinary sockets; batching ones queue it.
-    fn broadcast(
-        &self,
-        queued: &mut BTreeMap<u64, Vec<Arc<str>>>,
-        frame: Arc<str>,
-        except: Option<SocketId>,
-    ) {
+    fn broadcast(&mut self, frame: Arc<str>, except: Option<SocketId>) {
         let mut js: Option<JsValue> = None;
         for (id, conn) in &self.conns {
             if Some(SocketId(*id)) == except {
                 continue;
             }
             if conn.att.batch {
-                queued.entry(*id).or_default().push(Arc::clone(&frame));
+                self.pending
+                    .entry(*id)
+                    .or_default()
+                    .push(Arc::clone(&frame));
             } else {
                 send_js(&conn.ws, js.get_or_insert_with(|| js_string(&frame)));
             }
         }
     }
 
-    /// Sends at once to ordinary sockets; queues for batching ones.
-    fn push(&self, queued: &mut BTreeMap<u64, Vec<Arc<str>>>, id: u64, frame: Arc<str>) {
+    /// Sends at once to an ordinary socket; queues for a batching one.
+    fn push(&mut self, id: u64, frame: Arc<str>) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
         if conn.att.batch {
-            queued.entry(id).or_default().push(frame);
+            self.pending.entry(id).or_default().push(frame);
         } else {
             send(&conn.ws, &frame);
         }
     }
 
-    fn flush(&self, queued: &mut BTreeMap<u64, Vec<Arc<str>>>, id: u64) {
-        let Some(frames) = queued.remove(&id) else {
+    /// Sends what waits for one socket now (before it is closed).
+    fn flush(&mut self, id: u64) {
+        let Some(frames) = self.pending.remove(&id) else {
             return;
         };
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
-        let mut start = 0;
-        let mut bytes = 0;
-        for (i, frame) in frames.iter().enumerate() {
-            if i > start && bytes + frame.len() > BATCH_MAX_BYTES {
-                send_group(&conn.ws, frames.get(start..i).unwrap_or_default());
-                start = i;
-                bytes = 0;
-            }
-            bytes += frame.len();
+        if let Some(conn) = self.conns.get(&id) {
+            send_frames(&conn.ws, &frames);
         }
-        send_group(&conn.ws, frames.get(start..).unwrap_or_default());
     }
+}
+
+/// Frames in order, packed into `batch` frames of at most [`BATCH_MAX_BYTES`].
+fn send_frames(ws: &WebSocket, frames: &[Arc<str>]) {
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, frame) in frames.iter().enumerate() {
+        if i > start && bytes + frame.len() > BATCH_MAX_BYTES {
+            send_group(ws, frames.get(start..i).unwrap_or_default());
+            start = i;
+            bytes = 0;
+        }
+        bytes += frame.len();
+    }
+    send_group(ws, frames.get(start..).unwrap_or_default());
 }
