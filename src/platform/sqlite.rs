@@ -157,10 +157,16 @@ impl Sql {
         Ok(rows.iter().map(Row).collect())
     }
 
-    /// Runs a statement for its effect. The rows are drained so the statement
-    /// runs to completion here, not lazily later.
+    /// Runs a statement that returns no rows (`INSERT`, `UPDATE`, `DELETE`,
+    /// DDL), for its effect. `exec` steps a statement to its first row before
+    /// it returns, so a statement without rows has completed (or thrown)
+    /// here; reading the empty cursor would only cost another call.
     pub fn run(&self, query: &str, args: &[Arg]) -> ApiResult<()> {
-        self.query(query, args).map(|_| ())
+        let bindings: Array = args.iter().map(Arg::to_js).collect();
+        let api: &SqlApi = self.inner.unchecked_ref();
+        api.exec(query, bindings)
+            .map(|_| ())
+            .map_err(|e| sql_error(query, &e))
     }
 
     /// The single row of a query that always yields one (`COUNT`, `MAX`, ...).
