@@ -252,6 +252,11 @@ pub enum ServerFrame {
     },
 }
 
+/// How every `message` frame begins: the tag, then exactly the fields of
+/// [`Message`]. The room's SQLite store relies on it to file a new message's
+/// row from the frame inside the database (see `platform::sql_store`).
+pub const MESSAGE_FRAME_PREFIX: &str = r#"{"type":"message","#;
+
 /// Sent if serialization of a frame ever failed (it cannot for these types:
 /// every map key is a string and no type has a fallible `Serialize`).
 const INTERNAL_ERROR_FRAME: &str = r#"{"type":"error","code":"internal","message":"Something went wrong on our side. Please try again."}"#;
@@ -366,6 +371,25 @@ mod tests {
         let e = parse_client_frame(raw).unwrap_err();
         assert_eq!(e.code, ErrorCode::BadRequest, "{raw}");
         e.message
+    }
+
+    #[test]
+    fn a_message_frame_is_its_tag_then_the_message() {
+        let message = Message {
+            seq: 7,
+            author: "alice".into(),
+            text: "hi \"there\" \u{1F600}\n".into(),
+            ts: 1_700_000_000_000,
+            client_id: "c1".into(),
+            reply_to: Some(3),
+            edited_at: None,
+            deleted: false,
+            reactions: Default::default(),
+        };
+        let frame = ServerFrame::Message(message.clone()).encode().unwrap();
+        let rest = frame.strip_prefix(MESSAGE_FRAME_PREFIX).unwrap();
+        let body: Message = serde_json::from_str(&format!("{{{rest}")).unwrap();
+        assert_eq!(body, message);
     }
 
     #[test]
