@@ -1,7 +1,8 @@
 //! Tests of the code that only runs as WebAssembly, in headless Chromium
-//! (wasm-bindgen-test): the runtime clock, WebCrypto randomness, PBKDF2 and
-//! token signing as the Worker performs them. Built without the `worker-entry`
-//! feature, because an exported `fetch` breaks the browser test runner.
+//! (wasm-bindgen-test): the runtime clock, WebCrypto randomness, PBKDF2,
+//! token signing and request-URL reading as the Worker performs them. Built
+//! without the `worker-entry` feature, because an exported `fetch` breaks the
+//! browser test runner.
 #![cfg(target_arch = "wasm32")]
 // A test crate: clippy does not see wasm_bindgen_test functions as tests.
 #![allow(clippy::unwrap_used)]
@@ -87,4 +88,43 @@ fn a_token_signed_with_the_clock_verifies_and_expires() {
     assert_eq!(verify_token(&secret, &token, now).unwrap(), claims);
     assert!(verify_token(&secret, &token, now + TOKEN_TTL_SECS + 1).is_err());
     assert!(verify_token(&[8u8; 32], &token, now).is_err());
+}
+
+#[wasm_bindgen_test]
+#[allow(clippy::disallowed_methods)] // the url crate is the reference here
+fn request_urls_read_by_hand_agree_with_the_url_crate() {
+    use edge_chat::platform::http::{is_https_url, query_value, url_origin};
+    use worker::Url;
+    let urls = [
+        "https://chat.example.com/api/rooms/directory?q=caf%C3%A9+bar&q=second",
+        "http://127.0.0.1:8787/api/rooms/general/socket?since=12&batch=1",
+        "http://localhost:8787/api/rooms/x/messages?before=&limit=50#f?q=no",
+        "http://localhost:8787/api/rooms/x#f?q=no",
+        "HTTPS://Chat.Example.COM:443/a?%71=encoded+key",
+        "http://user:pw@host:8080/p?q=a%20b&x",
+        "https://internal/list?q=",
+        "https://internal/session?sid=a-b_c.d~e%2F",
+        "http://[0:0::1]:8787/api?q=1",
+        "https://caf\u{e9}.example/?q=1",
+        "http://127.1:8787/?q=1",
+        "https://h/a?q=%ZZ&q2=%E2%82",
+        "https://h?=v&q",
+        "http://h:80/",
+    ];
+    for u in urls {
+        let parsed = Url::parse(u).unwrap();
+        for name in [
+            "q", "q2", "since", "batch", "before", "limit", "sid", "x", "",
+        ] {
+            let expected = parsed
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned());
+            assert_eq!(query_value(u, name), expected, "{u} {name}");
+        }
+        assert_eq!(is_https_url(u), parsed.scheme() == "https", "{u}");
+        let origin = parsed.origin().ascii_serialization();
+        assert_eq!(url_origin(u), Some(origin), "{u}");
+    }
+    assert_eq!(url_origin("not a url"), None);
 }

@@ -184,7 +184,9 @@ fn initials(username: &str) -> String {
     if letters.is_empty() {
         "?".to_string()
     } else {
-        letters.to_uppercase()
+        // Usernames are ASCII (validate::username); Unicode case mapping
+        // would add about 17 KB of tables and code to the Worker.
+        letters.to_ascii_uppercase()
     }
 }
 

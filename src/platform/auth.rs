@@ -3,7 +3,7 @@
 //! live session (the account object, so logout takes effect everywhere at once),
 //! plus the Origin rule for cookie-authenticated changes and upgrades.
 
-use super::{config, crypto, internal};
+use super::{config, crypto, http, internal};
 use crate::core::auth::{verify_token, Claims};
 use crate::core::error::{ApiError, ErrorCode};
 use worker::{Env, Method, Request};
@@ -78,7 +78,7 @@ fn needs_origin_check(req: &Request) -> bool {
 /// The Origin must be the app's own (the request URL's origin) or listed in ALLOWED_ORIGINS.
 pub fn check_origin(req: &Request, env: &Env) -> Result<(), ApiError> {
     let origin = req.headers().get("Origin").ok().flatten();
-    let own = req.url().ok().map(|u| u.origin().ascii_serialization());
+    let own = http::origin(req);
     let allowed = config::var(env, "ALLOWED_ORIGINS").unwrap_or_default();
     let ok = origin.as_deref().is_some_and(|o| {
         Some(o) == own.as_deref()

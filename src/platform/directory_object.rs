@@ -87,14 +87,7 @@ impl DirectoryObject {
                 no_content()
             }
             (Method::Get, "/list") => {
-                let url = req
-                    .url()
-                    .map_err(|e| http::internal("a directory URL", e))?;
-                let q = url
-                    .query_pairs()
-                    .find(|(k, _)| k == "q")
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
+                let q = http::query_param(&req, "q").unwrap_or_default();
                 let rooms = self.list(&q)?;
                 let body = serde_json::to_value(RoomList { rooms })
                     .map_err(|e| http::internal("encoding the directory", e))?;

@@ -1,11 +1,14 @@
 //! HTTP helpers: JSON responses in the contract's shape, security headers,
-//! and bounded body reads. Every response the Worker returns passes through here.
+//! bounded body reads and the parts of the request URL. Every response the
+//! Worker returns passes through here.
 //!
 //! Building a `Response` only fails if the runtime itself is broken, so these
 //! helpers return `worker::Result` and the entry point lets such a failure
 //! surface as the runtime's own 500 instead of panicking.
 
 use crate::core::error::{ApiError, ErrorCode};
+use wasm_bindgen::prelude::*;
+use worker::url::form_urlencoded;
 use worker::{Headers, Request, Response, Result};
 
 /// Content-Security-Policy for everything we serve: only our own scripts,
@@ -97,13 +100,63 @@ fn too_large(max: usize) -> ApiError {
     )
 }
 
+// The request URL is read as the runtime serialized it, never through
+// `Request::url()`: reparsing it with the `url` crate links its IDNA and
+// Unicode tables, about a sixth of the bundle.
+
 /// A query-string parameter of the request, decoded.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
+    query_value(&req.inner().url(), name)
+}
+
+/// The first value of `name` in the query of a serialized URL, decoded as
+/// `Url::query_pairs` does.
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query_of(url).as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// The query of a serialized URL: after the first `?`, up to the fragment
+/// (a serialized path or query never holds a raw `?` or `#`).
+fn query_of(url: &str) -> &str {
+    let url = url.split_once('#').map_or(url, |(before, _)| before);
+    url.split_once('?').map_or("", |(_, query)| query)
+}
+
+/// Whether the request came over https.
+pub fn is_https(req: &Request) -> bool {
+    is_https_url(&req.inner().url())
+}
+
+/// Whether a serialized URL's scheme is https (schemes are case-insensitive).
+pub fn is_https_url(url: &str) -> bool {
+    url.get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The runtime's WHATWG `URL`.
+    #[wasm_bindgen(js_name = URL)]
+    type JsUrl;
+
+    #[wasm_bindgen(constructor, catch, js_class = URL)]
+    fn new(url: &str) -> std::result::Result<JsUrl, JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn origin(this: &JsUrl) -> String;
+}
+
+/// The request URL's origin (`scheme://host[:port]`, or `null`), from the
+/// runtime's own URL parser (hosts need IDNA and IPv4 normalisation).
+pub fn origin(req: &Request) -> Option<String> {
+    url_origin(&req.inner().url())
+}
+
+/// The ASCII serialization of a URL's origin; `None` if it does not parse.
+pub fn url_origin(url: &str) -> Option<String> {
+    JsUrl::new(url).ok().map(|u| u.origin())
 }
 
 /// An optional whole-number query parameter (`before`, `since`): absent or

@@ -8,7 +8,8 @@ use super::http;
 use crate::core::error::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Env, Headers, Method, Request, Response, Stub};
 
 /// The stub of the object named `name` in the namespace bound as `binding`.
 pub fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, ApiError> {
@@ -23,19 +24,49 @@ pub fn request<B: Serialize>(
     path: &str,
     body: Option<&B>,
 ) -> Result<Request, ApiError> {
-    let mut init = RequestInit::new();
-    init.with_method(method);
-    if let Some(body) = body {
-        let text = serde_json::to_string(body).map_err(|e| http::internal("encoding a call", e))?;
-        let headers = Headers::new();
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(|e| http::internal("building a call", e))?;
-        init.with_headers(headers);
-        init.with_body(Some(text.into()));
+    let url = format!("https://internal{path}");
+    let Some(body) = body else {
+        return new_request("building a call", &url, method, None, None);
+    };
+    let text = serde_json::to_string(body).map_err(|e| http::internal("encoding a call", e))?;
+    let headers = Headers::new();
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(|e| http::internal("building a call", e))?;
+    new_request("building a call", &url, method, Some(&headers), Some(&text))
+}
+
+/// `new Request(url, {method, headers, body})`; a failure is logged under
+/// `context`. Built with web_sys, not `Request::new_with_init`: converting a
+/// `worker::RequestInit` links the serializer of every `cf` option (~11 KB),
+/// which internal calls never set.
+pub fn new_request(
+    context: &str,
+    url: &str,
+    method: Method,
+    headers: Option<&Headers>,
+    body: Option<&str>,
+) -> Result<Request, ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    if let Some(headers) = headers {
+        init.set_headers(headers.as_ref());
     }
-    Request::new_with_init(&format!("https://internal{path}"), &init)
-        .map_err(|e| http::internal("building a call", e))
+    init.set_redirect(web_sys::RequestRedirect::Follow);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    web_sys::Request::new_with_str_and_init(url, &init)
+        .map(Request::from)
+        .map_err(|e| {
+            let detail = e.as_string();
+            http::internal(
+                context,
+                detail
+                    .as_deref()
+                    .unwrap_or("invalid URL or options for Request"),
+            )
+        })
 }
 
 /// Sends `req` to `stub` and returns its raw response.

@@ -61,15 +61,11 @@ fn granted(req: &Request, status: u16, grant: &SessionGrant) -> Answer {
     let value = serde_json::to_value(grant).map_err(|e| http::internal("grant", e))?;
     let mut resp = http::json(status, &value).map_err(|e| http::internal("grant", e))?;
     let max_age = (grant.expires_at / 1000).saturating_sub(super::crypto::now_ms() / 1000);
-    let cookie = auth::session_cookie(&grant.token, max_age, is_https(req));
+    let cookie = auth::session_cookie(&grant.token, max_age, http::is_https(req));
     resp.headers_mut()
         .set("Set-Cookie", &cookie)
         .map_err(|e| http::internal("cookie", e))?;
     Ok(resp)
-}
-
-fn is_https(req: &Request) -> bool {
-    req.url().map(|u| u.scheme() == "https").unwrap_or(false)
 }
 
 async fn logout(req: Request, env: &Env) -> Answer {
@@ -86,7 +82,7 @@ async fn logout(req: Request, env: &Env) -> Answer {
     }
     let mut resp = http::no_content().map_err(|e| http::internal("logout", e))?;
     resp.headers_mut()
-        .set("Set-Cookie", &auth::clear_cookie(is_https(&req)))
+        .set("Set-Cookie", &auth::clear_cookie(http::is_https(&req)))
         .map_err(|e| http::internal("cookie", e))?;
     Ok(resp)
 }

@@ -23,7 +23,7 @@
 //!   The order is the account list's.
 
 use serde::Deserialize;
-use worker::{Env, Headers, Method, Request, RequestInit, Response};
+use worker::{Env, Headers, Method, Request, Response};
 
 use super::auth::{authenticate, Caller};
 use super::join_all::join_all;
@@ -378,10 +378,13 @@ async fn socket(
         .set("Upgrade", "websocket")
         .and_then(|_| headers.set(CONNECT_HEADER, &info))
         .map_err(|e| http::internal("building a socket upgrade", e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
-    let forward = Request::new_with_init("https://internal/socket", &init)
-        .map_err(|e| http::internal("building a socket upgrade", e))?;
+    let forward = internal::new_request(
+        "building a socket upgrade",
+        "https://internal/socket",
+        Method::Get,
+        Some(&headers),
+        None,
+    )?;
     let stub = internal::stub(env, "ROOMS", room)?;
     let resp = internal::send(&stub, forward).await?;
     if resp.status_code() == 101 {
