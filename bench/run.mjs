@@ -16,7 +16,8 @@
 //
 // Environment: QUICK=1 (shorter windows, ~6 min), ROUNDS=3 (each server 3 times,
 // medians; ~25 min), ONLY=product-workerd,socketio (a subset, in this order),
-// BATCH=1 (also the product with `batch=1` clients), BENCH_STATE_ROOT (where the
+// BATCH=1 (also the product with `batch=1` clients), ASSETS=1 (also the JS
+// Durable Object with the product's static-asset setup), BENCH_STATE_ROOT (where the
 // workerd servers keep their SQLite state; default /dev/shm), RUNS_DIR (where the
 // JSON goes; default bench/results).
 import { execFileSync } from 'node:child_process';
@@ -175,6 +176,17 @@ function targets(results, bundle) {
     lines.push(`${mark(fp.max >= fj.max)} max rate: product ${num(fp.max)} / JS DO ${num(fj.max)} = ${(fp.max / fj.max).toFixed(2)} (target >= 1.0)`);
     lines.push(`${mark(fp.rss_idle <= fj.rss_idle)} RSS with 2,000 idle sockets: product ${num(fp.rss_idle)} MiB vs JS DO ${num(fj.rss_idle)} MiB (target <=); per socket ${num(fp.rss_conn, 1)} vs ${num(fj.rss_conn, 1)} KiB`);
   }
+  const pb = results.find((r) => r.name === 'product-workerd-batch' && !r.error);
+  if (pb && sio && js) {
+    const [fb, fs, fj] = [figures(pb), figures(sio), figures(js)];
+    lines.push(`${mark(fb.max >= fs.max && fb.max >= fj.max)} max rate, clients with batch=1 (as the web client): product ${num(fb.max)} / Socket.IO ${num(fs.max)} = ${(fb.max / fs.max).toFixed(2)}, / JS DO ${num(fj.max)} = ${(fb.max / fj.max).toFixed(2)} (target >= 1.0)`);
+    lines.push(`${mark(fb.p99_200 <= 2 * fs.p99_200)} p99 @200/s, batch=1: product ${num(fb.p99_200, 1)} ms vs Socket.IO ${num(fs.p99_200, 1)} ms (target <= 2x)`);
+  }
+  const ja = results.find((r) => r.name === 'js-do-assets' && !r.error);
+  if (p && ja) {
+    const [fp, fa] = [figures(p), figures(ja)];
+    lines.push(`(context) RSS with 2,000 idle sockets: product ${num(fp.rss_idle)} MiB vs JS DO with the same static-asset setup ${num(fa.rss_idle)} MiB; per socket ${num(fp.rss_conn, 1)} vs ${num(fa.rss_conn, 1)} KiB`);
+  }
   if (bundle) lines.push(`${mark(bundle.total < 1e6)} Worker bundle (wasm + JS, uncompressed): ${(bundle.total / 1e6).toFixed(3)} MB (wasm ${(bundle.wasm / 1e6).toFixed(3)}, JS ${(bundle.js / 1e3).toFixed(1)} kB; target < 1 MB)`);
   return lines.join('\n');
 }
@@ -203,7 +215,8 @@ function build() {
 const t0 = Date.now();
 build();
 const names = (process.env.ONLY ? process.env.ONLY.split(',') : ['product-dev', 'product-workerd', 'socketio', 'js-do', 'tokio-ws'])
-  .concat(process.env.BATCH === '1' && !process.env.ONLY ? ['product-workerd-batch'] : []);
+  .concat(process.env.BATCH === '1' && !process.env.ONLY ? ['product-workerd-batch'] : [])
+  .concat(process.env.ASSETS === '1' && !process.env.ONLY ? ['js-do-assets'] : []);
 for (const n of names) if (!SERVERS[n]) { console.error(`unknown server ${n}; one of ${Object.keys(SERVERS).join(', ')}`); process.exit(2); }
 const machine = {
   cpus: cpus().length, cpu_model: cpus()[0]?.model, mem_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version,

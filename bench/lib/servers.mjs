@@ -211,6 +211,7 @@ export async function startProduct(extraArgs = [], buildDir = undefined) {
 }
 
 export const startJsDo = (vars = {}) => startWrangler('js-do', join(BENCH, 'js-do', 'wrangler.toml'), vars);
+export const startJsDoAssets = () => startWrangler('js-do-assets', join(BENCH, 'js-do', 'wrangler-assets.toml'));
 
 export async function startListening(cmd, args, name) {
   const child = spawnGroup(cmd, args, { cwd: BENCH });
@@ -255,6 +256,15 @@ export const SERVERS = {
   'js-do': {
     label: 'JavaScript Durable Object, straight to workerd', kind: 'plain',
     start: startJsDo,
+    target: async (s) => {
+      const d = await directWorkerd(s.rootPid, s.port);
+      if (!d) throw new Error('could not find the runtime workerd port');
+      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
+    },
+  },
+  'js-do-assets': {
+    label: 'JavaScript Durable Object with the product\'s static assets, straight to workerd', kind: 'plain',
+    start: startJsDoAssets,
     target: async (s) => {
       const d = await directWorkerd(s.rootPid, s.port);
       if (!d) throw new Error('could not find the runtime workerd port');
