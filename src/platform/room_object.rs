@@ -47,7 +47,7 @@ use worker::{
 };
 
 use super::room_follow_up::follow_up;
-use super::room_sockets::{close_ws, Attachment, SocketTable};
+use super::room_sockets::{close_ws, Attachment, FlushPlan, SocketTable};
 use super::room_wire::{
     read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
 };
@@ -215,7 +215,7 @@ impl RoomObject {
         {
             let mut sockets = self.sockets.borrow_mut();
             // Frames queued before a reload still go out.
-            sockets.flush_pending();
+            sockets.flush_pending(crypto::now_ms());
             *sockets = table;
         }
         // Restoring only ever closes sockets (users removed while the object
@@ -428,18 +428,27 @@ impl RoomObject {
         Some((id, att.exp, att.sid))
     }
 
-    /// Carries out socket effects (see [`SocketTable::deliver`]) and makes
-    /// sure frames queued for `batch=1` sockets are flushed by a timer.
+    /// Carries out socket effects (see [`SocketTable::deliver`]) and sends
+    /// what waits for `batch=1` sockets now or from a timer (see
+    /// [`SocketTable::plan_flush`]).
     fn deliver(&self, effects: Vec<Effect>) -> Vec<Effect> {
-        let later = self.sockets.borrow_mut().deliver(effects);
-        if self.sockets.borrow_mut().wants_flush() {
-            let sockets = Rc::clone(&self.sockets);
-            let flush = Closure::once_into_js(move || match sockets.try_borrow_mut() {
-                Ok(mut table) => table.flush_pending(),
-                Err(_) => worker::console_error!("socket table busy at flush time"),
-            });
-            if set_timeout(flush.unchecked_ref(), 0).is_err() {
-                self.sockets.borrow_mut().flush_pending();
+        let now = crypto::now_ms();
+        let mut table = self.sockets.borrow_mut();
+        let later = table.deliver(effects);
+        match table.plan_flush(now) {
+            FlushPlan::Nothing => {}
+            FlushPlan::Now => table.flush_pending(now),
+            FlushPlan::Later => {
+                let sockets = Rc::clone(&self.sockets);
+                // Timers run between events, when no borrow is held.
+                let flush = Closure::once_into_js(move || {
+                    if let Ok(mut table) = sockets.try_borrow_mut() {
+                        table.flush_pending(crypto::now_ms());
+                    }
+                });
+                if set_timeout(flush.unchecked_ref(), 0).is_err() {
+                    table.flush_pending(now);
+                }
             }
         }
         later

@@ -13,13 +13,13 @@
 //! `Close` in order and hands back the effects that need IO to other objects.
 //! A socket closed by an earlier effect of the same list is gone from the
 //! table, so later broadcasts skip it. Every socket without `batch=1` gets
-//! frames one by one, at once. For `batch=1` sockets frames wait in a queue
-//! that the room object flushes from a zero-delay timer
-//! ([`SocketTable::wants_flush`], [`SocketTable::flush_pending`]): the events
-//! the runtime delivers before the timer fires (under load, many) reach each
-//! such socket as one `batch` frame (byte-identical inner frames, same order),
-//! so one `send` carries many events. A socket's queue is flushed before it is
-//! closed.
+//! frames one by one, at once. For `batch=1` sockets the frames of a delivery
+//! are queued. In a quiet room they go out at the end of the delivery (one
+//! `batch` frame for the frames of that event); in a busy room they wait for
+//! a zero-delay timer ([`SocketTable::plan_flush`], [`QUIET_MS`]), so the
+//! events the runtime delivers before it fires reach each such socket as one
+//! `batch` frame (byte-identical inner frames, same order): one `send`
+//! carries many events. A socket's queue is flushed before it is closed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +85,25 @@ pub struct SocketTable {
     pending: BTreeMap<u64, Vec<Arc<str>>>,
     /// A flush of `pending` is scheduled.
     flush_scheduled: bool,
+    /// The runtime's clock (ms) at the last flush.
+    last_flush_ms: u64,
+}
+
+/// Frames for `batch=1` sockets go out at once when the previous flush is at
+/// least this old (a quiet room: nothing would coalesce, and a timer only adds
+/// latency and work); sooner than that, they wait for the timer. A room gets
+/// there from about 100 events a second.
+pub const QUIET_MS: u64 = 10;
+
+/// What to do with frames queued for `batch=1` sockets after a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FlushPlan {
+    /// Nothing waits, or a flush is already scheduled.
+    Nothing,
+    /// The room is quiet: send now.
+    Now,
+    /// The room is busy: a flush is now scheduled; the caller sets the timer.
+    Later,
 }
 
 impl Default for SocketTable {
@@ -94,6 +113,7 @@ impl Default for SocketTable {
             ids: WeakMap::new(),
             pending: BTreeMap::new(),
             flush_scheduled: false,
+            last_flush_ms: 0,
         }
     }
 }
@@ -133,11 +153,34 @@ fn send_js(ws: &WebSocket, text: &JsValue) {
 /// one huge frame would strain the client and the runtime's message limit).
 const BATCH_MAX_BYTES: usize = 256 * 1024;
 
-fn send_group(ws: &WebSocket, frames: &[Arc<str>]) {
-    match frames {
-        [] => {}
-        [one] => send(ws, one),
-        many => send(ws, &batch_text(many)),
+/// The JavaScript text of the last group of frames sent, kept while the next
+/// sockets of a flush get the same group (the same frames, by pointer): a
+/// broadcast queued for many `batch=1` sockets is joined and copied out of
+/// wasm memory once for all of them.
+#[derive(Default)]
+struct GroupText {
+    last: Option<(Vec<Arc<str>>, JsValue)>,
+}
+
+impl GroupText {
+    fn send(&mut self, ws: &WebSocket, group: &[Arc<str>]) {
+        if group.is_empty() {
+            return;
+        }
+        let same = |kept: &[Arc<str>]| {
+            kept.len() == group.len() && kept.iter().zip(group).all(|(a, b)| Arc::ptr_eq(a, b))
+        };
+        match &self.last {
+            Some((kept, text)) if same(kept) => send_js(ws, text),
+            _ => {
+                let text = match group {
+                    [one] => js_string(one),
+                    many => JsValue::from_str(&batch_text(many)),
+                };
+                send_js(ws, &text);
+                self.last = Some((group.to_vec(), text));
+            }
+        }
     }
 }
 
@@ -205,22 +248,30 @@ impl SocketTable {
         later
     }
 
-    /// True once when frames wait and no flush is scheduled: the caller then
-    /// schedules [`SocketTable::flush_pending`].
-    pub fn wants_flush(&mut self) -> bool {
-        if self.pending.is_empty() || self.flush_scheduled {
-            return false;
+    /// Decides when waiting frames go out (see [`QUIET_MS`]).
+    pub fn plan_flush(&mut self, now_ms: u64) -> FlushPlan {
+        // A scheduled flush is due within milliseconds of the last one; one
+        // that has not run after a second never will (its timer could not
+        // borrow the table), so the frames go now.
+        let overdue = self.flush_scheduled && now_ms > self.last_flush_ms.saturating_add(1000);
+        if self.pending.is_empty() || (self.flush_scheduled && !overdue) {
+            FlushPlan::Nothing
+        } else if overdue || now_ms >= self.last_flush_ms.saturating_add(QUIET_MS) {
+            FlushPlan::Now
+        } else {
+            self.flush_scheduled = true;
+            FlushPlan::Later
         }
-        self.flush_scheduled = true;
-        true
     }
 
     /// Sends every waiting frame, as one `batch` per socket where possible.
-    pub fn flush_pending(&mut self) {
+    pub fn flush_pending(&mut self, now_ms: u64) {
         self.flush_scheduled = false;
+        self.last_flush_ms = now_ms;
+        let mut texts = GroupText::default();
         for (id, frames) in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.conns.get(&id) {
-                send_frames(&conn.ws, &frames);
+                send_frames(&conn.ws, &frames, &mut texts);
             }
         }
     }
@@ -262,22 +313,22 @@ impl SocketTable {
             return;
         };
         if let Some(conn) = self.conns.get(&id) {
-            send_frames(&conn.ws, &frames);
+            send_frames(&conn.ws, &frames, &mut GroupText::default());
         }
     }
 }
 
 /// Frames in order, packed into `batch` frames of at most [`BATCH_MAX_BYTES`].
-fn send_frames(ws: &WebSocket, frames: &[Arc<str>]) {
+fn send_frames(ws: &WebSocket, frames: &[Arc<str>], texts: &mut GroupText) {
     let mut start = 0;
     let mut bytes = 0;
     for (i, frame) in frames.iter().enumerate() {
         if i > start && bytes + frame.len() > BATCH_MAX_BYTES {
-            send_group(ws, frames.get(start..i).unwrap_or_default());
+            texts.send(ws, frames.get(start..i).unwrap_or_default());
             start = i;
             bytes = 0;
         }
         bytes += frame.len();
     }
-    send_group(ws, frames.get(start..).unwrap_or_default());
+    texts.send(ws, frames.get(start..).unwrap_or_default());
 }
