@@ -12,7 +12,7 @@
 //
 // Prints, per server and rate, the median over rounds of p50/p99 and the server's
 // CPU per delivery.
-import { SERVERS, directWorkerd, runLoadgen, startProduct, startWrangler } from './lib/servers.mjs';
+import { SERVERS, runLoadgen, runtimeWorkerd, startProduct, startWrangler } from './lib/servers.mjs';
 
 const RATES = process.env.RATES ?? '200,400';
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
@@ -25,11 +25,7 @@ if (process.env.B_BUILD) {
     kind: 'product',
     extra: process.env.B_BATCH === '1' ? ['--batch', '1'] : [],
     start: () => startProduct([], process.env.B_BUILD),
-    target: async (s) => {
-      const d = await directWorkerd(s.rootPid, s.port);
-      if (!d) throw new Error('could not find the runtime workerd port');
-      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid };
-    },
+    target: runtimeWorkerd,
   };
 }
 if (process.env.B_JSDO) {

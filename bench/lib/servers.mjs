@@ -223,6 +223,13 @@ export async function startListening(cmd, args, name) {
   return { url: `http://127.0.0.1:${port}`, port, rootPid: child.pid, stop: () => stopGroup(child), log: child.log };
 }
 
+/** The load goes straight to the runtime workerd under `wrangler dev` (no dev proxy). */
+export async function runtimeWorkerd(s) {
+  const d = await directWorkerd(s.rootPid, s.port);
+  if (!d) throw new Error('could not find the runtime workerd port');
+  return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
+}
+
 export const SERVERS = {
   'product-dev': {
     label: 'product, through wrangler dev', kind: 'product',
@@ -233,20 +240,12 @@ export const SERVERS = {
   'product-workerd': {
     label: 'product, straight to workerd', kind: 'product',
     start: startProduct,
-    target: async (s) => {
-      const d = await directWorkerd(s.rootPid, s.port);
-      if (!d) throw new Error('could not find the runtime workerd port');
-      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
-    },
+    target: runtimeWorkerd,
   },
   'product-workerd-batch': {
     label: 'product, straight to workerd, batch=1', kind: 'product', extra: ['--batch', '1'],
     start: startProduct,
-    target: async (s) => {
-      const d = await directWorkerd(s.rootPid, s.port);
-      if (!d) throw new Error('could not find the runtime workerd port');
-      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
-    },
+    target: runtimeWorkerd,
   },
   socketio: {
     label: 'Node.js + Socket.IO 4, in memory', kind: 'socketio',
@@ -256,20 +255,12 @@ export const SERVERS = {
   'js-do': {
     label: 'JavaScript Durable Object, straight to workerd', kind: 'plain',
     start: startJsDo,
-    target: async (s) => {
-      const d = await directWorkerd(s.rootPid, s.port);
-      if (!d) throw new Error('could not find the runtime workerd port');
-      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
-    },
+    target: runtimeWorkerd,
   },
   'js-do-assets': {
     label: 'JavaScript Durable Object with the product\'s static assets, straight to workerd', kind: 'plain',
     start: startJsDoAssets,
-    target: async (s) => {
-      const d = await directWorkerd(s.rootPid, s.port);
-      if (!d) throw new Error('could not find the runtime workerd port');
-      return { url: `http://127.0.0.1:${d.port}`, pid: d.pid, scope: 'the runtime workerd process' };
-    },
+    target: runtimeWorkerd,
   },
   'tokio-ws': {
     label: 'tokio + tokio-tungstenite, in memory', kind: 'plain',
