@@ -21,7 +21,7 @@
 //! - A new member's read marker starts at their `joined` event: joining shows
 //!   history but nothing unread.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult, ErrorCode};
@@ -33,8 +33,10 @@ use super::store::{RoomStore, StoredEvent};
 use super::validate;
 
 /// One HTTP request about a room, already parsed. `actor` (the signed-in
-/// user) is passed next to it.
-#[derive(Debug, Clone, PartialEq)]
+/// user) is passed next to it. The Worker sends it to the room object as
+/// JSON tagged by `op` (see `platform::room_wire`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RoomCommand {
     /// `POST /api/rooms`: 201 Room.
     Create {
@@ -612,5 +614,37 @@ impl Room {
         if self.listing().is_some() {
             effects.push(self.directory_changed(now_ms));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The JSON the Worker sends a room object for a command.
+    #[test]
+    fn commands_travel_as_json_tagged_by_op() {
+        let cmd = RoomCommand::SetRole {
+            username: "bob".into(),
+            role: Role::Moderator,
+        };
+        let text = serde_json::to_string(&cmd).unwrap();
+        assert_eq!(
+            text,
+            r#"{"op":"set_role","username":"bob","role":"moderator"}"#
+        );
+        assert_eq!(serde_json::from_str::<RoomCommand>(&text).unwrap(), cmd);
+        assert_eq!(
+            serde_json::from_str::<RoomCommand>(r#"{"op":"join"}"#).unwrap(),
+            RoomCommand::Join
+        );
+        // An unknown op or field is refused, not ignored (serde cannot deny
+        // extra fields on a variant without fields, like `join`; the Worker
+        // never sends any).
+        assert!(
+            serde_json::from_str::<RoomCommand>(r#"{"op":"kick","username":"b","x":1}"#).is_err()
+        );
+        assert!(serde_json::from_str::<RoomCommand>(r#"{"op":"explode"}"#).is_err());
     }
 }

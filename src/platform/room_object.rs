@@ -249,7 +249,7 @@ impl RoomObject {
 
     async fn command(&self, call: CommandCall) -> ApiResult<Response> {
         self.ensure_loaded()?;
-        let cmd = RoomCommand::from(call.command);
+        let cmd = call.command;
         // Known before the command runs: a deleted room has no name after.
         let name = match &cmd {
             RoomCommand::Create { name, .. } => Some(name.clone()),
@@ -364,14 +364,18 @@ impl RoomObject {
             send_error(ws, &e);
             return Later::none();
         }
-        let Some((id, exp, sid)) = self.sender(ws) else {
+        let Some((id, exp)) = self.sender(ws) else {
             close_ws(ws, CLOSE_INTERNAL, "server error");
             return Later::none();
         };
         let now = crypto::now_ms();
         if now >= exp.saturating_mul(1000) {
-            let effects = self
-                .with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
+            let sid = self.sockets.borrow().session_of(id);
+            let effects = sid
+                .and_then(|sid| {
+                    self.with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
+                        .ok()
+                })
                 .unwrap_or_default();
             let _ = self.deliver(effects);
             // Whether or not the core still knew it, this socket is done.
@@ -412,20 +416,24 @@ impl RoomObject {
             }
         };
         let effects = self.deliver(effects);
+        if effects.is_empty() {
+            // The usual case: nothing for other objects, no name to copy.
+            return Later::none();
+        }
         Later::new(self.room_name(), effects)
     }
 
-    /// Who sent a frame: the socket's id, token expiry and session, from the
-    /// socket table (the attachment is read only for a socket object the
-    /// table has not seen, and the object is then remembered).
-    fn sender(&self, ws: &WebSocket) -> Option<(SocketId, u64, String)> {
+    /// Who sent a frame: the socket's id and token expiry, from the socket
+    /// table (the attachment is read only for a socket object the table has
+    /// not seen, and the object is then remembered).
+    fn sender(&self, ws: &WebSocket) -> Option<(SocketId, u64)> {
         if let Some(conn) = self.sockets.borrow().find(ws) {
-            return Some((SocketId(conn.att.id), conn.att.exp, conn.att.sid.clone()));
+            return Some((SocketId(conn.att.id), conn.att.exp));
         }
         let att = attachment(ws)?;
         let id = SocketId(att.id);
         self.sockets.borrow_mut().adopt(ws, id);
-        Some((id, att.exp, att.sid))
+        Some((id, att.exp))
     }
 
     /// Carries out socket effects (see [`SocketTable::deliver`]) and sends

@@ -211,6 +211,11 @@ impl SocketTable {
         self.conns.get(&(id as u64))
     }
 
+    /// The session of an open socket.
+    pub fn session_of(&self, id: SocketId) -> Option<String> {
+        self.conns.get(&id.0).map(|c| c.att.sid.clone())
+    }
+
     /// Makes `ws` the object of the open socket `id` (the runtime may hand an
     /// event a different object for a socket than the one first stored).
     pub fn adopt(&mut self, ws: &WebSocket, id: SocketId) {

@@ -22,7 +22,7 @@ use worker::Request;
 use super::http;
 use crate::core::error::ApiResult;
 
-use crate::core::protocol::{Role, RoomInfo, Visibility};
+use crate::core::protocol::RoomInfo;
 use crate::core::room_commands::RoomCommand;
 
 /// The header carrying [`ConnectInfo`] on a forwarded socket upgrade.
@@ -33,92 +33,7 @@ pub const CONNECT_HEADER: &str = "X-Chat-Connect";
 #[serde(deny_unknown_fields)]
 pub struct CommandCall {
     pub actor: String,
-    pub command: WireCommand,
-}
-
-/// [`RoomCommand`] as JSON (the core type has no serde: it is parsed from
-/// several places of an HTTP request, not from one body).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-pub enum WireCommand {
-    Create {
-        name: String,
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
-    },
-    Info,
-    Summary,
-    Join,
-    Leave,
-    Messages {
-        before: Option<u64>,
-        limit: Option<i64>,
-    },
-    Edit {
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
-    },
-    Invite {
-        username: String,
-    },
-    Kick {
-        username: String,
-    },
-    Ban {
-        username: String,
-    },
-    Unban {
-        username: String,
-    },
-    SetRole {
-        username: String,
-        role: Role,
-    },
-    Delete,
-    MarkRead {
-        seq: u64,
-    },
-}
-
-impl From<WireCommand> for RoomCommand {
-    fn from(w: WireCommand) -> RoomCommand {
-        match w {
-            WireCommand::Create {
-                name,
-                title,
-                topic,
-                visibility,
-            } => RoomCommand::Create {
-                name,
-                title,
-                topic,
-                visibility,
-            },
-            WireCommand::Info => RoomCommand::Info,
-            WireCommand::Summary => RoomCommand::Summary,
-            WireCommand::Join => RoomCommand::Join,
-            WireCommand::Leave => RoomCommand::Leave,
-            WireCommand::Messages { before, limit } => RoomCommand::Messages { before, limit },
-            WireCommand::Edit {
-                title,
-                topic,
-                visibility,
-            } => RoomCommand::Edit {
-                title,
-                topic,
-                visibility,
-            },
-            WireCommand::Invite { username } => RoomCommand::Invite { username },
-            WireCommand::Kick { username } => RoomCommand::Kick { username },
-            WireCommand::Ban { username } => RoomCommand::Ban { username },
-            WireCommand::Unban { username } => RoomCommand::Unban { username },
-            WireCommand::SetRole { username, role } => RoomCommand::SetRole { username, role },
-            WireCommand::Delete => RoomCommand::Delete,
-            WireCommand::MarkRead { seq } => RoomCommand::MarkRead { seq },
-        }
-    }
+    pub command: RoomCommand,
 }
 
 /// Who opens a socket, set by the Worker after authenticating.

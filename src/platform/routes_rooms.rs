@@ -27,15 +27,15 @@ use worker::{Env, Headers, Method, Request, Response};
 
 use super::auth::{authenticate, Caller};
 use super::join_all::join_all;
-use super::room_wire::{
-    AccountRoomChange, CommandCall, ConnectInfo, RoomList, WireCommand, CONNECT_HEADER,
-};
+use super::room_wire::{AccountRoomChange, CommandCall, ConnectInfo, RoomList, CONNECT_HEADER};
 use super::router::not_found;
 use super::{http, internal};
 use crate::core::error::{ApiError, ErrorCode};
 use crate::core::json::parse_json;
 use crate::core::protocol::RoomInfo;
-use crate::core::room_commands::{CreateRoomBody, EditRoomBody, RoleBody, UsernameBody};
+use crate::core::room_commands::{
+    CreateRoomBody, EditRoomBody, RoleBody, RoomCommand, UsernameBody,
+};
 use crate::core::validate;
 
 /// The name `GET /api/rooms/directory` occupies.
@@ -117,7 +117,7 @@ pub async fn route(
                     format!("The name {name} is reserved."),
                 ));
             }
-            let command = WireCommand::Create {
+            let command = RoomCommand::Create {
                 name: name.clone(),
                 title: body.title,
                 topic: body.topic,
@@ -170,15 +170,15 @@ async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<
     parse_json(&bytes)
 }
 
-async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<WireCommand, ApiError> {
+async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<RoomCommand, ApiError> {
     Ok(match op {
-        RoomOp::Info => WireCommand::Info,
-        RoomOp::Delete => WireCommand::Delete,
-        RoomOp::Join => WireCommand::Join,
-        RoomOp::Leave => WireCommand::Leave,
+        RoomOp::Info => RoomCommand::Info,
+        RoomOp::Delete => RoomCommand::Delete,
+        RoomOp::Join => RoomCommand::Join,
+        RoomOp::Leave => RoomCommand::Leave,
         RoomOp::Edit => {
             let b: EditRoomBody = read_json(req).await?;
-            WireCommand::Edit {
+            RoomCommand::Edit {
                 title: b.title,
                 topic: b.topic,
                 visibility: b.visibility,
@@ -186,28 +186,28 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<WireCommand, 
         }
         RoomOp::Invite => {
             let b: UsernameBody = read_json(req).await?;
-            WireCommand::Invite {
+            RoomCommand::Invite {
                 username: b.username,
             }
         }
         RoomOp::Kick => {
             let b: UsernameBody = read_json(req).await?;
-            WireCommand::Kick {
+            RoomCommand::Kick {
                 username: b.username,
             }
         }
         RoomOp::Ban => {
             let b: UsernameBody = read_json(req).await?;
-            WireCommand::Ban {
+            RoomCommand::Ban {
                 username: b.username,
             }
         }
-        RoomOp::Unban(user) => WireCommand::Unban {
+        RoomOp::Unban(user) => RoomCommand::Unban {
             username: user.to_string(),
         },
         RoomOp::SetRole(user) => {
             let b: RoleBody = read_json(req).await?;
-            WireCommand::SetRole {
+            RoomCommand::SetRole {
                 username: user.to_string(),
                 role: b.role,
             }
@@ -216,14 +216,14 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<WireCommand, 
             let before =
                 http::query_u64(req, "before", "before is a message seq: a whole number.")?;
             let limit = validate::history_limit_query(http::query_param(req, "limit").as_deref())?;
-            WireCommand::Messages {
+            RoomCommand::Messages {
                 before,
                 limit: Some(i64::from(limit)),
             }
         }
         RoomOp::Read => {
             let b: ReadBody = read_json(req).await?;
-            WireCommand::MarkRead { seq: b.seq }
+            RoomCommand::MarkRead { seq: b.seq }
         }
     })
 }
@@ -233,7 +233,7 @@ async fn command_room(
     env: &Env,
     room: &str,
     caller: &Caller,
-    command: WireCommand,
+    command: RoomCommand,
 ) -> Result<Response, ApiError> {
     let stub = internal::stub(env, "ROOMS", room)?;
     let call = CommandCall {
@@ -327,7 +327,7 @@ async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<RoomInfo, Api
     let stub = internal::stub(env, "ROOMS", &room)?;
     let call = CommandCall {
         actor: caller.username.clone(),
-        command: WireCommand::Summary,
+        command: RoomCommand::Summary,
     };
     internal::call(&stub, Method::Post, "/command", Some(&call)).await
 }
