@@ -448,7 +448,7 @@ export function showRoomPreview(main, name, { info, error, onJoin, openDrawer })
     body.append(h('div', { class: 'room-start-icon', 'aria-hidden': 'true' }, icon('hash', 28)),
       h('h2', {}, info.title || name),
       info.topic ? h('p', {}, info.topic) : null,
-      h('p', { class: 'muted' }, `${info.member_count} member${info.member_count === 1 ? '' : 's'} · public room`),
+      h('p', { class: 'muted' }, `${info.member_count} member${info.member_count === 1 ? '' : 's'} · ${info.visibility === 'private' ? 'private room: you are invited' : 'public room'}`),
       joinBtn, err);
   } else if (error?.code === 'forbidden') {
     body.append(h('div', { class: 'room-start-icon', 'aria-hidden': 'true' }, icon('lock', 28)),

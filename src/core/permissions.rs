@@ -7,8 +7,10 @@
 //!
 //! Answers where the contract is silent:
 //! - A private room does not exist (`not_found`) for a stranger, whatever the
-//!   action. An invited user knows it exists but is not a member: `forbidden`
-//!   on everything except join and leave (leave declines the invitation).
+//!   action. An invited user knows it exists (contract section 4) but is not a
+//!   member: they may see its info (title, topic, members: what an invitation
+//!   needs to show), join, and leave (declining the invitation); `forbidden`
+//!   on everything else, messages and socket included.
 //! - A banned user is `banned` on everything, except reading the public info of
 //!   a public room (anyone can see that in the directory anyway).
 //! - Join by a member and leave by an invited user are allowed (no-ops for the
@@ -123,7 +125,7 @@ pub fn allowed(action: Action, status: ActorStatus, visibility: Visibility) -> A
         },
         S::Stranger | S::Invited => match action {
             A::Join => Ok(()),
-            A::ViewInfo if !private => Ok(()),
+            A::ViewInfo if !private || status == S::Invited => Ok(()),
             A::Leave if status == S::Invited => Ok(()),
             _ => Err(not_member()),
         },
@@ -213,22 +215,19 @@ mod tests {
                 (A::SetRole, Err(E::Forbidden)),
                 (A::DeleteRoom, Err(E::Forbidden)),
             ],
-            S::Invited => {
-                let view = if private { Err(E::Forbidden) } else { Ok(()) };
-                [
-                    (A::ViewInfo, view),
-                    (A::Join, Ok(())),
-                    (A::Leave, Ok(())),
-                    (A::Read, Err(E::Forbidden)),
-                    (A::Post, Err(E::Forbidden)),
-                    (A::DeleteAnyMessage, Err(E::Forbidden)),
-                    (A::EditRoom, Err(E::Forbidden)),
-                    (A::Invite, Err(E::Forbidden)),
-                    (A::Moderate, Err(E::Forbidden)),
-                    (A::SetRole, Err(E::Forbidden)),
-                    (A::DeleteRoom, Err(E::Forbidden)),
-                ]
-            }
+            S::Invited => [
+                (A::ViewInfo, Ok(())),
+                (A::Join, Ok(())),
+                (A::Leave, Ok(())),
+                (A::Read, Err(E::Forbidden)),
+                (A::Post, Err(E::Forbidden)),
+                (A::DeleteAnyMessage, Err(E::Forbidden)),
+                (A::EditRoom, Err(E::Forbidden)),
+                (A::Invite, Err(E::Forbidden)),
+                (A::Moderate, Err(E::Forbidden)),
+                (A::SetRole, Err(E::Forbidden)),
+                (A::DeleteRoom, Err(E::Forbidden)),
+            ],
             S::Banned => {
                 let view = if private { Err(E::Banned) } else { Ok(()) };
                 [

@@ -1253,6 +1253,50 @@ fn private_rooms_do_not_exist_for_strangers() {
     );
 }
 
+/// Issue #12 item 2: an invitation must be able to show the room, so an
+/// invited non-member gets the private room's info and members (but still no
+/// messages and no socket until they join).
+#[test]
+fn an_invited_user_can_preview_a_private_room() {
+    let mut h = H::with(RateSettings::default(), Visibility::Private);
+    h.cmd(
+        "alice",
+        RoomCommand::Edit {
+            title: None,
+            topic: Some("plans".into()),
+            visibility: None,
+        },
+    )
+    .unwrap();
+    h.cmd(
+        "alice",
+        RoomCommand::Invite {
+            username: "bob".into(),
+        },
+    )
+    .unwrap();
+    let reply = h.cmd("bob", RoomCommand::Info).unwrap();
+    assert_eq!(reply.status, 200);
+    let body = reply.body.unwrap();
+    assert_eq!(body["name"], "general");
+    assert_eq!(body["visibility"], "private");
+    assert_eq!(body["topic"], "plans");
+    assert_eq!(body["members"][0]["username"], "alice");
+    // Not a member: no personal fields, nothing else is readable.
+    assert!(body.get("role").is_none_or(Value::is_null));
+    let messages = RoomCommand::Messages {
+        before: None,
+        limit: None,
+    };
+    assert_eq!(err_code(h.cmd("bob", messages)), ErrorCode::Forbidden);
+    assert_eq!(err_code(h.try_connect("bob", None)), ErrorCode::Forbidden);
+    // A stranger still cannot tell the room exists.
+    assert_eq!(
+        err_code(h.cmd("eve", RoomCommand::Info)),
+        ErrorCode::NotFound
+    );
+}
+
 #[test]
 fn public_rooms_show_info_to_anyone_and_messages_to_members() {
     let mut h = H::new();
