@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod avatar;
+pub mod directory;
 pub mod error;
 pub mod json;
 pub mod permissions;

@@ -39,6 +39,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::directory::{activity_report_due, DirectoryVersion};
 use super::error::{ApiError, ApiResult};
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, TokenBucket};
@@ -98,8 +99,13 @@ pub enum Effect {
     /// account's room list.
     AccountRoomsChanged { username: String, added: bool },
     /// The room's public listing changed: put `listing` in the directory, or
-    /// remove the room from it when `None` (private or deleted).
-    DirectoryChanged { listing: Option<DirectoryListing> },
+    /// remove the room from it when `None` (private or deleted). The
+    /// directory ignores an update older than one it already has (see
+    /// [`super::directory`]).
+    DirectoryChanged {
+        version: DirectoryVersion,
+        listing: Option<DirectoryListing>,
+    },
 }
 
 /// The answer to an HTTP command: status, JSON body (`None` for 204) and the
@@ -118,8 +124,7 @@ pub(super) struct Conn {
     pub(super) sid: String,
 }
 
-/// How long a public room's activity may go unreported to the directory.
-pub const DIRECTORY_ACTIVITY_INTERVAL_MS: u64 = 60_000;
+pub use super::directory::DIRECTORY_ACTIVITY_INTERVAL_MS;
 
 /// One chat room.
 #[derive(Debug)]
@@ -133,8 +138,14 @@ pub struct Room {
     pub(super) buckets: HashMap<String, TokenBucket>,
     /// When each user's last `typing` went out.
     pub(super) typing: HashMap<String, u64>,
-    /// When the directory last heard about this room's activity.
-    pub(super) directory_pushed_ms: Option<u64>,
+    /// When this room last reported message activity to the directory
+    /// (other directory updates do not count; see
+    /// [`super::directory::activity_report_due`]).
+    pub(super) activity_reported_ms: Option<u64>,
+    /// `created_at` of the incarnation of this name deleted during this
+    /// object's life, so a new one is created strictly later and its
+    /// directory versions start above the old room's removal.
+    pub(super) retired_created_at: Option<u64>,
 }
 
 pub(super) fn no_room() -> ApiError {
@@ -151,7 +162,8 @@ impl Room {
             online: HashMap::new(),
             buckets: HashMap::new(),
             typing: HashMap::new(),
-            directory_pushed_ms: None,
+            activity_reported_ms: None,
+            retired_created_at: None,
         }
     }
 
@@ -442,16 +454,26 @@ impl Room {
         Ok(())
     }
 
-    /// The directory effect after a change of listing.
-    pub(super) fn directory_changed(&mut self, now_ms: u64) -> Effect {
-        self.directory_pushed_ms = Some(now_ms);
+    /// The directory effect after a change of listing (called once the
+    /// change and its event are committed, so `last_seq` is that event's).
+    pub(super) fn directory_changed(&mut self) -> Effect {
+        let version = self
+            .state
+            .as_ref()
+            .map(|s| DirectoryVersion {
+                created_at: s.created_at,
+                seq: s.last_seq,
+            })
+            .unwrap_or_default();
         Effect::DirectoryChanged {
+            version,
             listing: self.listing(),
         }
     }
 
     /// After a message in a public room: tell the directory about the new
-    /// activity, at most once per [`DIRECTORY_ACTIVITY_INTERVAL_MS`].
+    /// activity when [`activity_report_due`] says so (at once after a quiet
+    /// minute, then at most once a minute).
     pub(super) fn touch_activity(&mut self, now_ms: u64, out: &mut Vec<Effect>) {
         let Some(state) = self.state.as_mut() else {
             return;
@@ -460,11 +482,9 @@ impl Room {
         if state.visibility != super::protocol::Visibility::Public {
             return;
         }
-        let due = self
-            .directory_pushed_ms
-            .is_none_or(|t| now_ms >= t.saturating_add(DIRECTORY_ACTIVITY_INTERVAL_MS));
-        if due {
-            let effect = self.directory_changed(now_ms);
+        if activity_report_due(self.activity_reported_ms, now_ms) {
+            self.activity_reported_ms = Some(now_ms);
+            let effect = self.directory_changed();
             out.push(effect);
         }
     }

@@ -24,6 +24,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{MemberAction, MemberInfo, Role, RoomInfo, ServerFrame, Visibility};
@@ -191,7 +192,7 @@ impl Room {
             }
             RoomCommand::Leave => {
                 allow(Action::Leave)?;
-                self.leave(store, actor, status, now_ms)
+                self.leave(store, actor, status)
             }
             RoomCommand::Messages { before, limit } => {
                 allow(Action::Read)?;
@@ -206,7 +207,7 @@ impl Room {
                 visibility,
             } => {
                 allow(Action::EditRoom)?;
-                self.edit(store, actor, title, topic, visibility, now_ms)
+                self.edit(store, actor, title, topic, visibility)
             }
             RoomCommand::Invite { username } => {
                 allow(Action::Invite)?;
@@ -214,11 +215,11 @@ impl Room {
             }
             RoomCommand::Kick { username } => {
                 allow(Action::Moderate)?;
-                self.kick(store, status, &username, now_ms)
+                self.kick(store, status, &username)
             }
             RoomCommand::Ban { username } => {
                 allow(Action::Moderate)?;
-                self.ban(store, status, &username, now_ms)
+                self.ban(store, status, &username)
             }
             RoomCommand::Unban { username } => {
                 allow(Action::Moderate)?;
@@ -317,7 +318,20 @@ impl Room {
             None => String::new(),
         };
         let visibility = visibility.unwrap_or_default();
-        let mut state = RoomState::new(name, owner.to_string(), title, topic, visibility, now_ms);
+        // Strictly after a predecessor deleted moments ago, so this room's
+        // directory versions are above that room's removal.
+        let created_at = match self.retired_created_at {
+            Some(t) => now_ms.max(t.saturating_add(1)),
+            None => now_ms,
+        };
+        let mut state = RoomState::new(
+            name,
+            owner.to_string(),
+            title,
+            topic,
+            visibility,
+            created_at,
+        );
         let seq = 1;
         state.last_seq = seq;
         if let Some(m) = state.members.get_mut(owner) {
@@ -339,14 +353,16 @@ impl Room {
         store.append(&event)?;
         store.save_state(&state)?;
         // Whatever a previous room of this name left in memory is gone.
+        let retired = self.retired_created_at;
         *self = Room::new(self.rates);
+        self.retired_created_at = retired;
         self.state = Some(state);
         let mut effects = vec![Effect::AccountRoomsChanged {
             username: owner.to_string(),
             added: true,
         }];
         if visibility == Visibility::Public {
-            effects.push(self.directory_changed(now_ms));
+            effects.push(self.directory_changed());
         }
         let body = to_value(&self.own_info(store, owner)?)?;
         ok(201, Some(body), effects)
@@ -376,7 +392,7 @@ impl Room {
                 username: actor.to_string(),
                 added: true,
             });
-            self.push_directory_if_public(now_ms, &mut effects);
+            self.push_directory_if_public(&mut effects);
             let body = to_value(&self.own_info(store, actor)?)?;
             return ok(200, Some(body), effects);
         }
@@ -389,7 +405,6 @@ impl Room {
         store: &mut dyn RoomStore,
         actor: &str,
         status: ActorStatus,
-        now_ms: u64,
     ) -> ApiResult<Reply> {
         let mut next = self.state_ref()?.clone();
         if status == ActorStatus::Invited {
@@ -406,7 +421,7 @@ impl Room {
             username: actor.to_string(),
             added: false,
         });
-        self.push_directory_if_public(now_ms, &mut effects);
+        self.push_directory_if_public(&mut effects);
         no_content(effects)
     }
 
@@ -417,7 +432,6 @@ impl Room {
         title: Option<String>,
         topic: Option<String>,
         visibility: Option<Visibility>,
-        now_ms: u64,
     ) -> ApiResult<Reply> {
         let current = self.state_ref()?;
         let mut next = current.clone();
@@ -453,7 +467,7 @@ impl Room {
             let is_public = next.visibility == Visibility::Public;
             effects = self.commit_and_broadcast(store, next, event)?;
             if was_public || is_public {
-                effects.push(self.directory_changed(now_ms));
+                effects.push(self.directory_changed());
             }
         }
         let body = to_value(&self.own_info(store, actor)?)?;
@@ -482,7 +496,6 @@ impl Room {
         store: &mut dyn RoomStore,
         actor: ActorStatus,
         username: &str,
-        now_ms: u64,
     ) -> ApiResult<Reply> {
         let target = validate::username(username)?;
         let target_status = self.state_ref()?.status_of(&target);
@@ -504,7 +517,7 @@ impl Room {
             username: target,
             added: false,
         });
-        self.push_directory_if_public(now_ms, &mut effects);
+        self.push_directory_if_public(&mut effects);
         no_content(effects)
     }
 
@@ -513,7 +526,6 @@ impl Room {
         store: &mut dyn RoomStore,
         actor: ActorStatus,
         username: &str,
-        now_ms: u64,
     ) -> ApiResult<Reply> {
         let target = validate::username(username)?;
         let target_status = self.state_ref()?.status_of(&target);
@@ -538,7 +550,7 @@ impl Room {
                 username: target,
                 added: false,
             });
-            self.push_directory_if_public(now_ms, &mut effects);
+            self.push_directory_if_public(&mut effects);
         }
         no_content(effects)
     }
@@ -604,15 +616,23 @@ impl Room {
         }
         let was_public = state.visibility == Visibility::Public;
         *self = Room::new(self.rates);
+        self.retired_created_at = Some(state.created_at);
         if was_public {
-            effects.push(Effect::DirectoryChanged { listing: None });
+            // One past the last event: nothing of this room can be newer.
+            effects.push(Effect::DirectoryChanged {
+                version: DirectoryVersion {
+                    created_at: state.created_at,
+                    seq: state.last_seq.saturating_add(1),
+                },
+                listing: None,
+            });
         }
         no_content(effects)
     }
 
-    fn push_directory_if_public(&mut self, now_ms: u64, effects: &mut Vec<Effect>) {
+    fn push_directory_if_public(&mut self, effects: &mut Vec<Effect>) {
         if self.listing().is_some() {
-            effects.push(self.directory_changed(now_ms));
+            effects.push(self.directory_changed());
         }
     }
 }

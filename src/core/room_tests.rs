@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use super::directory::{supersedes, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiResult, ErrorCode};
 use super::protocol::{Role, Visibility};
 use super::rate_limit::RateSettings;
@@ -218,10 +219,13 @@ fn creating_a_room_stores_the_owner_joining_as_seq_1() {
         username: "alice".into(),
         added: true
     }));
-    assert!(reply
-        .effects
-        .iter()
-        .any(|e| matches!(e, Effect::DirectoryChanged { listing: Some(_) })));
+    assert!(reply.effects.iter().any(|e| matches!(
+        e,
+        Effect::DirectoryChanged {
+            listing: Some(_),
+            ..
+        }
+    )));
     assert_eq!(
         parse(&h.store.events_after(0).unwrap()[0]),
         json!({"type": "member", "seq": 1, "user": "alice", "action": "joined", "role": "owner"})
@@ -1691,7 +1695,7 @@ fn editing_the_room_is_an_event_and_updates_the_directory() {
     );
     assert!(matches!(
         reply.effects.last(),
-        Some(Effect::DirectoryChanged { listing: Some(l) }) if l.room.title == "General chat"
+        Some(Effect::DirectoryChanged { listing: Some(l), .. }) if l.room.title == "General chat"
     ));
     // Going private takes the room out of the directory.
     let reply = h
@@ -1706,7 +1710,7 @@ fn editing_the_room_is_an_event_and_updates_the_directory() {
         .unwrap();
     assert!(matches!(
         reply.effects.last(),
-        Some(Effect::DirectoryChanged { listing: None })
+        Some(Effect::DirectoryChanged { listing: None, .. })
     ));
     // Nothing changed: no event.
     let before = h.last_seq();
@@ -1761,7 +1765,8 @@ fn deleting_the_room_closes_sockets_with_4004_and_leaves_nothing() {
     }
     assert!(reply
         .effects
-        .contains(&Effect::DirectoryChanged { listing: None }));
+        .iter()
+        .any(|e| matches!(e, Effect::DirectoryChanged { listing: None, .. })));
     assert!(h.store.is_empty());
     assert!(!h.room.exists());
     assert_eq!(
@@ -1879,25 +1884,128 @@ fn profile_changes_reach_rooms_the_user_is_in() {
     assert!(h.room.profile_changed("eve", profile).is_empty());
 }
 
+/// The directory updates in `fx`: (version, listed?, last_activity_ms).
+fn dir_updates(fx: &[Effect]) -> Vec<(DirectoryVersion, bool, u64)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::DirectoryChanged { version, listing } => Some((
+                *version,
+                listing.is_some(),
+                listing.as_ref().map_or(0, |l| l.last_activity_ms),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue #12 item 3: the first message after a quiet minute reaches the
+/// directory at once, even right after the room was created or joined (those
+/// updates used to count against the once-a-minute limit, so a fresh room's
+/// first message was swallowed), then at most one report a minute.
 #[test]
-fn public_activity_reaches_the_directory_at_most_once_a_minute() {
+fn public_activity_reaches_the_directory_at_once_then_at_most_once_a_minute() {
+    let mut h = H::fast();
+    h.now += 1_000;
+    h.join("bob");
+    let a = h.connect("alice");
+    h.now += 1_000;
+    let fx = h.frame(a, json!({"type": "send", "client_id": "1", "text": "x"}));
+    let updates = dir_updates(&fx);
+    assert_eq!(updates.len(), 1, "{fx:?}");
+    assert_eq!(updates[0].2, h.now);
+    // A busy minute: no more reports.
+    for i in 2..20 {
+        h.now += 3_000;
+        let fx = h.frame(
+            a,
+            json!({"type": "send", "client_id": i.to_string(), "text": "x"}),
+        );
+        assert!(dir_updates(&fx).is_empty(), "{fx:?}");
+    }
+    // A minute after the last report, the next message reports again.
+    h.now = T0 + 2_000 + DIRECTORY_ACTIVITY_INTERVAL_MS;
+    let fx = h.frame(a, json!({"type": "send", "client_id": "late", "text": "x"}));
+    assert_eq!(dir_updates(&fx).len(), 1);
+    // A join in between does not hold the next report back (it is no
+    // activity report), but it does carry the latest activity.
+    h.now += 1_000;
+    let reply = h.cmd("carol", RoomCommand::Join).unwrap();
+    assert_eq!(dir_updates(&reply.effects)[0].2, h.now - 1_000);
+    // Private rooms report nothing.
+    let mut p = H::with(RateSettings::default(), Visibility::Private);
+    let s = p.connect("alice");
+    let fx = p.frame(s, json!({"type": "send", "client_id": "1", "text": "x"}));
+    assert!(dir_updates(&fx).is_empty());
+}
+
+/// Issue #12 item 3: after a reload (hibernation, restart) the room does not
+/// know when it last reported, and reports its next message at once.
+#[test]
+fn after_a_reload_the_next_message_reports_activity_at_once() {
     let mut h = H::fast();
     let a = h.connect("alice");
-    let dir = |fx: &[Effect]| {
-        fx.iter()
-            .filter(|e| matches!(e, Effect::DirectoryChanged { .. }))
-            .count()
-    };
-    let fx = h.frame(a, json!({"type": "send", "client_id": "1", "text": "x"}));
-    assert_eq!(dir(&fx), 0); // creation just told it
-    h.now += 60_000;
+    h.send(a, "1", "x");
+    let mut room = Room::load(&h.store, RateSettings::default()).unwrap();
+    room.restore_socket(a, "alice", "sid-alice");
+    h.room = room;
+    h.now += 5_000;
     let fx = h.frame(a, json!({"type": "send", "client_id": "2", "text": "x"}));
-    assert_eq!(dir(&fx), 1);
-    let Some(Effect::DirectoryChanged { listing: Some(l) }) = fx.last() else {
-        panic!("{fx:?}")
+    assert_eq!(dir_updates(&fx).len(), 1);
+}
+
+/// Issue #12 item 4: every directory update of a room carries a version
+/// above the previous one, removals included, and a room created again under
+/// a deleted room's name starts above the old room's removal.
+#[test]
+fn directory_versions_grow_with_every_change_and_across_re_creation() {
+    let mut h = H::fast();
+    let mut versions = Vec::new();
+    let record = |fx: &[Effect], versions: &mut Vec<(DirectoryVersion, bool)>| {
+        for (v, listed, _) in dir_updates(fx) {
+            versions.push((v, listed));
+        }
     };
-    assert_eq!(l.last_activity_ms, h.now);
-    h.now += 59_999;
-    let fx = h.frame(a, json!({"type": "send", "client_id": "3", "text": "x"}));
-    assert_eq!(dir(&fx), 0);
+    // Creation (done by H) was version (T0, 1).
+    versions.push((
+        DirectoryVersion {
+            created_at: T0,
+            seq: 1,
+        },
+        true,
+    ));
+    let fx = h.cmd("bob", RoomCommand::Join).unwrap().effects;
+    record(&fx, &mut versions);
+    let a = h.connect("alice");
+    let fx = h.frame(a, json!({"type": "send", "client_id": "1", "text": "x"}));
+    record(&fx, &mut versions);
+    let private = RoomCommand::Edit {
+        title: None,
+        topic: None,
+        visibility: Some(Visibility::Private),
+    };
+    let fx = h.cmd("alice", private).unwrap().effects;
+    record(&fx, &mut versions);
+    let public = RoomCommand::Edit {
+        title: None,
+        topic: None,
+        visibility: Some(Visibility::Public),
+    };
+    let fx = h.cmd("alice", public).unwrap().effects;
+    record(&fx, &mut versions);
+    let fx = h.cmd("alice", RoomCommand::Delete).unwrap().effects;
+    record(&fx, &mut versions);
+    // Created again in the very same millisecond.
+    let fx = h
+        .cmd("alice", create_cmd(Visibility::Public))
+        .unwrap()
+        .effects;
+    record(&fx, &mut versions);
+    let listed: Vec<bool> = versions.iter().map(|(_, l)| *l).collect();
+    assert_eq!(listed, [true, true, true, false, true, false, true]);
+    for pair in versions.windows(2) {
+        assert!(pair[1].0 > pair[0].0, "{versions:?}");
+        assert!(supersedes(pair[1].0, Some(pair[0].0)));
+        // The older of any two can never replace the newer.
+        assert!(!supersedes(pair[0].0, Some(pair[1].0)));
+    }
 }

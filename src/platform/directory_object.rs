@@ -10,9 +10,18 @@
 //! even though the directory lags by the time of one internal call.
 //!
 //! Out-of-order pushes: a room awaits each push before its next one in the same
-//! handler, but two handlers of one room may interleave. An upsert therefore
-//! only replaces a row with one at least as new (`last_seq`, within the same
-//! incarnation of the name, told apart by `created_at`).
+//! handler, but two handlers of one room may interleave, so an older update can
+//! land after a newer one (a join's upsert after the removal that made the room
+//! private). Every update carries the room's [`DirectoryVersion`] and the table
+//! keeps the newest version per name, removals included: a removal leaves a
+//! tombstone row (`listed = 0`) instead of deleting the row, and an update is
+//! applied only when [`supersedes`] says it is newer than the row. The check
+//! and the write are synchronous SQL with nothing awaited between them, so no
+//! other request interleaves. Tombstones are one small row per name that was
+//! ever public; a name's next incarnation reuses its row.
+//!
+//! Storage: the table is created by the first update, not on construction, so
+//! reading an empty directory stores nothing.
 //!
 //! Search: `q` matches case-insensitively anywhere in the name or the title
 //! (titles are stored lowercased next to the original, with Unicode case
@@ -21,11 +30,14 @@
 //! rooms: the directory is for browsing and searching, and a longer list would
 //! be refined with `q` anyway.
 
+use std::cell::Cell;
+
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 use super::room_wire::{read_json, Listing, RemoveListing, RoomList};
 use super::sqlite::{Row, Sql};
 use super::{http, internal};
+use crate::core::directory::{supersedes, DirectoryVersion};
 use crate::core::error::{ApiError, ApiResult};
 use crate::core::protocol::{RoomInfo, Visibility};
 
@@ -36,31 +48,47 @@ pub const LIST_LIMIT: u64 = 100;
 const QUERY_MAX_CHARS: usize = 64;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS rooms (
+CREATE TABLE IF NOT EXISTS listings (
     name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    version_seq INTEGER NOT NULL,
+    listed INTEGER NOT NULL,
     title TEXT NOT NULL,
     title_lc TEXT NOT NULL,
     topic TEXT NOT NULL,
     owner TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
     member_count INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
     last_activity_ms INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rooms_by_activity ON rooms(last_activity_ms DESC, name);
+CREATE INDEX IF NOT EXISTS listings_by_activity
+    ON listings(listed, last_activity_ms DESC, name);
+";
+
+/// Rows of the unversioned table of earlier builds, carried over once (their
+/// `last_seq` is the version they were written with).
+const MIGRATE_OLD: &str = "
+INSERT OR IGNORE INTO listings (name, created_at, version_seq, listed, title, title_lc,
+    topic, owner, member_count, last_seq, last_activity_ms)
+SELECT name, created_at, last_seq, 1, title, title_lc, topic, owner, member_count, last_seq,
+    last_activity_ms FROM rooms;
+DROP TABLE rooms;
 ";
 
 #[durable_object(fetch)]
 pub struct DirectoryObject {
     sql: Sql,
+    /// Whether the table is known to exist (checked once, created by the
+    /// first update).
+    ready: Cell<bool>,
 }
 
 impl DurableObject for DirectoryObject {
     fn new(state: State, _env: Env) -> Self {
-        let sql = Sql::new(&state);
-        // Errors are logged inside; every later query would report them too.
-        let _ = sql.run(SCHEMA, &[]);
-        DirectoryObject { sql }
+        DirectoryObject {
+            sql: Sql::new(&state),
+            ready: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -82,8 +110,7 @@ impl DirectoryObject {
             }
             (Method::Post, "/remove") => {
                 let body: RemoveListing = read_json(&mut req).await?;
-                self.sql
-                    .run("DELETE FROM rooms WHERE name = ?", &[body.name.into()])?;
+                self.remove(&body)?;
                 no_content()
             }
             (Method::Get, "/list") => {
@@ -97,24 +124,73 @@ impl DirectoryObject {
         }
     }
 
+    /// Does the table exist? (Reading the schema stores nothing.)
+    fn has_table(&self) -> ApiResult<bool> {
+        if self.ready.get() {
+            return Ok(true);
+        }
+        let row = self.sql.one(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'listings'",
+            &[],
+        )?;
+        let exists = row.int("n")? > 0;
+        self.ready.set(exists);
+        Ok(exists)
+    }
+
+    /// Creates the table before the first write (and carries over the rows
+    /// of an earlier build's table, if there is one).
+    fn ensure_table(&self) -> ApiResult<()> {
+        if self.has_table()? {
+            return Ok(());
+        }
+        self.sql.run(SCHEMA, &[])?;
+        let old = self.sql.one(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'rooms'",
+            &[],
+        )?;
+        if old.int("n")? > 0 {
+            self.sql.run(MIGRATE_OLD, &[])?;
+        }
+        self.ready.set(true);
+        Ok(())
+    }
+
+    /// Is `version` newer than what the table holds for `name`?
+    fn is_newer(&self, name: &str, version: DirectoryVersion) -> ApiResult<bool> {
+        let rows = self.sql.query(
+            "SELECT created_at, version_seq FROM listings WHERE name = ?",
+            &[name.into()],
+        )?;
+        let stored = match rows.first() {
+            Some(row) => Some(DirectoryVersion {
+                created_at: row.int("created_at")?,
+                seq: row.int("version_seq")?,
+            }),
+            None => None,
+        };
+        Ok(supersedes(version, stored))
+    }
+
     fn upsert(&self, listing: &Listing) -> ApiResult<()> {
+        self.ensure_table()?;
         let r = &listing.room;
+        let v = listing.version;
+        if !self.is_newer(&r.name, v)? {
+            return Ok(());
+        }
         self.sql.run(
-            "INSERT INTO rooms (name, title, title_lc, topic, owner, created_at, member_count, \
-                 last_seq, last_activity_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT(name) DO UPDATE SET title = excluded.title, \
-                 title_lc = excluded.title_lc, topic = excluded.topic, owner = excluded.owner, \
-                 created_at = excluded.created_at, member_count = excluded.member_count, \
-                 last_seq = excluded.last_seq, last_activity_ms = excluded.last_activity_ms \
-             WHERE excluded.created_at > rooms.created_at \
-                OR (excluded.created_at = rooms.created_at AND excluded.last_seq >= rooms.last_seq)",
+            "INSERT OR REPLACE INTO listings (name, created_at, version_seq, listed, title, \
+                 title_lc, topic, owner, member_count, last_seq, last_activity_ms) \
+             VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 r.name.as_str().into(),
+                v.created_at.into(),
+                v.seq.into(),
                 r.title.as_str().into(),
                 r.title.to_lowercase().into(),
                 r.topic.as_str().into(),
                 r.owner.as_str().into(),
-                r.created_at.into(),
                 r.member_count.into(),
                 r.last_seq.into(),
                 listing.last_activity_ms.into(),
@@ -122,14 +198,29 @@ impl DirectoryObject {
         )
     }
 
+    /// Replaces the row with a tombstone of `body.version`.
+    fn remove(&self, body: &RemoveListing) -> ApiResult<()> {
+        self.ensure_table()?;
+        let v = body.version;
+        if !self.is_newer(&body.name, v)? {
+            return Ok(());
+        }
+        self.sql.run(
+            "INSERT OR REPLACE INTO listings (name, created_at, version_seq, listed, title, \
+                 title_lc, topic, owner, member_count, last_seq, last_activity_ms) \
+             VALUES (?, ?, ?, 0, '', '', '', '', 0, 0, 0)",
+            &[body.name.as_str().into(), v.created_at.into(), v.seq.into()],
+        )
+    }
+
     fn list(&self, q: &str) -> ApiResult<Vec<RoomInfo>> {
         let q = q.trim().to_lowercase();
-        if q.chars().count() > QUERY_MAX_CHARS {
+        if q.chars().count() > QUERY_MAX_CHARS || !self.has_table()? {
             return Ok(Vec::new());
         }
         let rows = self.sql.query(
-            "SELECT name, title, topic, owner, created_at, member_count, last_seq FROM rooms \
-             WHERE ?1 = '' OR instr(name, ?1) > 0 OR instr(title_lc, ?1) > 0 \
+            "SELECT name, title, topic, owner, created_at, member_count, last_seq FROM listings \
+             WHERE listed = 1 AND (?1 = '' OR instr(name, ?1) > 0 OR instr(title_lc, ?1) > 0) \
              ORDER BY last_activity_ms DESC, name LIMIT ?2",
             &[q.into(), LIST_LIMIT.into()],
         )?;

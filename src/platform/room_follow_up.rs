@@ -7,7 +7,8 @@
 //! and otherwise ignored: the room is the source of truth and both lists are
 //! indexes that repair themselves (`GET /api/rooms` drops and removes rooms
 //! that no longer know the user; the directory is rewritten on the room's next
-//! change).
+//! change). Every directory update carries its version, so one that lands
+//! after a newer one (two handlers of the room interleaving) is ignored.
 
 use worker::{Env, Method};
 
@@ -29,17 +30,23 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
                 post(env, "ACCOUNTS", &username, "/rooms", &body).await
             }
             Effect::DirectoryChanged {
+                version,
                 listing: Some(listing),
             } => {
                 let body = Listing {
                     room: listing.room,
                     last_activity_ms: listing.last_activity_ms,
+                    version,
                 };
                 post(env, "DIRECTORY", "directory", "/upsert", &body).await
             }
-            Effect::DirectoryChanged { listing: None } => {
+            Effect::DirectoryChanged {
+                version,
+                listing: None,
+            } => {
                 let body = RemoveListing {
                     name: name.to_string(),
+                    version,
                 };
                 post(env, "DIRECTORY", "directory", "/remove", &body).await
             }

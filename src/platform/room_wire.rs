@@ -22,6 +22,7 @@ use worker::Request;
 use super::http;
 use crate::core::error::ApiResult;
 
+use crate::core::directory::DirectoryVersion;
 use crate::core::protocol::RoomInfo;
 use crate::core::room_commands::RoomCommand;
 
@@ -70,6 +71,7 @@ pub struct CloseSession {
 pub struct Listing {
     pub room: RoomInfo,
     pub last_activity_ms: u64,
+    pub version: DirectoryVersion,
 }
 
 /// `POST /remove` on the directory.
@@ -77,6 +79,7 @@ pub struct Listing {
 #[serde(deny_unknown_fields)]
 pub struct RemoveListing {
     pub name: String,
+    pub version: DirectoryVersion,
 }
 
 /// `POST /rooms` on an account: `username` joined (`added`) or left `room`.
