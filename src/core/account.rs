@@ -10,12 +10,23 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::PasswordHash;
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::rate_limit::{login_locked, LoginThrottle};
+use super::rate_limit::{login_locked, LoginThrottle, TokenBucket};
 use super::validate;
 
 /// More open sessions than this and the oldest is dropped, so a script that
 /// logs in forever cannot grow the row without bound.
 pub const MAX_SESSIONS: usize = 100;
+
+/// The most rooms one account may own. Every room is a Durable Object with
+/// its own storage and a directory row, so an account must not be able to
+/// create them without end.
+pub const MAX_OWNED_ROOMS: usize = 50;
+/// Room creations per account: a burst above [`MAX_OWNED_ROOMS`] (a user can
+/// fill their allowance in one sitting), then one per
+/// [`ROOM_CREATE_REFILL_MS`], which bounds create-and-delete churn (each
+/// creation leaves an object and a directory tombstone behind).
+pub const ROOM_CREATE_BURST: u32 = 60;
+pub const ROOM_CREATE_REFILL_MS: u64 = 10_000;
 
 /// `POST /api/auth/register`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -97,7 +108,7 @@ pub struct Session {
 }
 
 /// Everything private about one account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountRecord {
     pub username: String,
     /// [`PasswordHash::format`] output.
@@ -109,6 +120,13 @@ pub struct AccountRecord {
     pub throttle: LoginThrottle,
     #[serde(default)]
     pub rooms: Vec<String>,
+    /// The rooms this account created and still owns (counted against
+    /// [`MAX_OWNED_ROOMS`]; rooms created before this field existed are not).
+    #[serde(default)]
+    pub owned: Vec<String>,
+    /// Room creations (see [`ROOM_CREATE_BURST`]); `None` until the first.
+    #[serde(default)]
+    pub create_bucket: Option<TokenBucket>,
 }
 
 impl AccountRecord {
@@ -120,6 +138,8 @@ impl AccountRecord {
             sessions: Vec::new(),
             throttle: LoginThrottle::default(),
             rooms: Vec::new(),
+            owned: Vec::new(),
+            create_bucket: None,
         }
     }
 
@@ -189,11 +209,56 @@ impl AccountRecord {
         true
     }
 
-    /// Forgets a room membership; returns whether it was there.
+    /// Forgets a room membership; returns whether it was there. An owner
+    /// stops being a member only when the room is deleted (or found gone), so
+    /// this also frees its place among the owned rooms.
     pub fn remove_room(&mut self, room: &str) -> bool {
-        let before = self.rooms.len();
+        let before = self.rooms.len() + self.owned.len();
         self.rooms.retain(|r| r != room);
-        self.rooms.len() != before
+        self.owned.retain(|r| r != room);
+        self.rooms.len() + self.owned.len() != before
+    }
+
+    /// Before creating `room`: counts it as owned, unless that would exceed
+    /// [`MAX_OWNED_ROOMS`] (409 `conflict`: a state the user can change by
+    /// deleting a room, not something waiting fixes) or the creation rate
+    /// (429 `rate_limited`). Returns whether the claim is new (a repeat for a
+    /// room already claimed changes nothing and costs nothing), so that a
+    /// creation that then fails releases only a claim it made.
+    pub fn claim_room(&mut self, room: &str, now_ms: u64) -> ApiResult<bool> {
+        if self.owned.iter().any(|r| r == room) {
+            return Ok(false);
+        }
+        if self.owned.len() >= MAX_OWNED_ROOMS {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "You already own {MAX_OWNED_ROOMS} rooms, the most one account may. \
+                     Delete one to create another."
+                ),
+            ));
+        }
+        let bucket = self
+            .create_bucket
+            .get_or_insert_with(|| TokenBucket::new(ROOM_CREATE_BURST, now_ms));
+        let per_sec = 1000.0 / ROOM_CREATE_REFILL_MS as f64;
+        bucket
+            .try_take(now_ms, ROOM_CREATE_BURST, per_sec)
+            .map_err(|wait| {
+                ApiError::rate_limited(
+                    wait,
+                    "You are creating rooms too quickly. Wait a moment and try again.",
+                )
+            })?;
+        self.owned.push(room.to_string());
+        Ok(true)
+    }
+
+    /// Undoes [`Self::claim_room`] after a creation that failed.
+    pub fn release_room(&mut self, room: &str) -> bool {
+        let before = self.owned.len();
+        self.owned.retain(|r| r != room);
+        self.owned.len() != before
     }
 }
 
@@ -336,6 +401,41 @@ mod tests {
         assert!(a.remove_room("general"));
         assert!(!a.remove_room("general"));
         assert!(a.rooms.is_empty());
+    }
+
+    #[test]
+    fn an_account_owns_at_most_the_cap_and_deleting_frees_a_place() {
+        let mut a = account();
+        for i in 0..MAX_OWNED_ROOMS {
+            assert!(a.claim_room(&format!("r{i}"), NOW).unwrap());
+        }
+        // A repeat of a claim is no new room.
+        assert!(!a.claim_room("r0", NOW).unwrap());
+        let e = a.claim_room("one-more", NOW).unwrap_err();
+        assert_eq!((e.code, e.status()), (ErrorCode::Conflict, 409));
+        assert!(e.message.contains("50"));
+        // Deleted (the room tells the account it is gone): a place is free.
+        assert!(a.remove_room("r0"));
+        assert!(a.claim_room("one-more", NOW).unwrap());
+        // A failed creation gives its claim back.
+        a.remove_room("r1");
+        assert!(a.claim_room("taken", NOW).unwrap());
+        assert!(a.release_room("taken"));
+        assert_eq!(a.owned.len(), MAX_OWNED_ROOMS - 1);
+    }
+
+    #[test]
+    fn room_creation_is_rate_limited_even_with_deletes_in_between() {
+        let mut a = account();
+        for i in 0..ROOM_CREATE_BURST {
+            let room = format!("r{i}");
+            assert!(a.claim_room(&room, NOW).unwrap());
+            a.remove_room(&room);
+        }
+        let e = a.claim_room("next", NOW).unwrap_err();
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert_eq!(e.retry_after_ms, Some(ROOM_CREATE_REFILL_MS));
+        assert!(a.claim_room("next", NOW + ROOM_CREATE_REFILL_MS).unwrap());
     }
 
     #[test]

@@ -62,6 +62,18 @@ struct RoomCall {
     added: bool,
 }
 
+/// `POST /own`: claim a room before creating it, or release the claim after a
+/// creation that failed.
+#[derive(Deserialize)]
+struct OwnCall {
+    room: String,
+    claim: bool,
+}
+
+/// The account's table; created by the first save.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), \
+     record TEXT NOT NULL, profile TEXT NOT NULL)";
+
 /// What register and login answer (contract section 2), before the Worker adds the cookie.
 #[derive(Serialize, Deserialize)]
 pub struct SessionGrant {
@@ -72,14 +84,8 @@ pub struct SessionGrant {
 
 impl DurableObject for AccountObject {
     fn new(state: State, env: Env) -> Self {
-        let sql = state.storage().sql();
-        if let Err(e) = sql.exec(
-            "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), \
-             record TEXT NOT NULL, profile TEXT NOT NULL)",
-            None,
-        ) {
-            worker::console_error!("account table: {e}");
-        }
+        // No table here: registering creates it (see `save`), so a failed
+        // login or a lookup of a name nobody registered stores nothing.
         Self {
             state,
             env,
@@ -156,6 +162,15 @@ impl AccountObject {
             (Method::Get, "/rooms") => {
                 let rooms = self.load()?.map(|s| s.account.rooms).unwrap_or_default();
                 done(http::json(200, &serde_json::json!(rooms)))
+            }
+            (Method::Get, "/exists") => {
+                let exists = self.load()?.is_some();
+                done(http::json(200, &serde_json::json!(exists)))
+            }
+            (Method::Post, "/own") => {
+                let call: OwnCall = body(&mut req).await?;
+                let claimed = self.own(&call.room, call.claim)?;
+                done(http::json(200, &serde_json::json!(claimed)))
             }
             (Method::Post, "/rooms") => {
                 let call: RoomCall = body(&mut req).await?;
@@ -317,6 +332,22 @@ impl AccountObject {
         Ok(())
     }
 
+    /// Claims (true: answers whether the claim is new) or releases a room
+    /// the caller is about to create (see `AccountRecord::claim_room`).
+    fn own(&self, room: &str, claim: bool) -> std::result::Result<bool, ApiError> {
+        let mut stored = self.require()?;
+        let changed = if claim {
+            stored.account.claim_room(room, crypto::now_ms())?
+        } else {
+            stored.account.release_room(room)
+        };
+        // A claim also moves the creation bucket, so it is saved either way.
+        if changed || claim {
+            self.save(&stored)?;
+        }
+        Ok(changed)
+    }
+
     fn require(&self) -> std::result::Result<Stored, ApiError> {
         self.load()?
             .ok_or_else(|| ApiError::not_found("There is no such user."))
@@ -338,10 +369,24 @@ impl AccountObject {
             record: String,
             profile: String,
         }
-        let rows: Vec<Row> = self
-            .state
-            .storage()
-            .sql()
+        #[derive(Deserialize)]
+        struct Count {
+            n: u32,
+        }
+        let sql = self.state.storage().sql();
+        // Reading the schema stores nothing; no table means never registered.
+        let tables: Vec<Count> = sql
+            .exec(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'account'",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(|e| http::internal("reading the account schema", e))?;
+        if tables.first().is_none_or(|t| t.n == 0) {
+            *self.cache.borrow_mut() = Some(None);
+            return Ok(());
+        }
+        let rows: Vec<Row> = sql
             .exec("SELECT record, profile FROM account WHERE id = 1", None)
             .and_then(|c| c.to_array())
             .map_err(|e| http::internal("reading the account", e))?;
@@ -363,14 +408,19 @@ impl AccountObject {
             .map_err(|e| http::internal("encoding the account", e))?;
         let profile = serde_json::to_string(&stored.profile)
             .map_err(|e| http::internal("encoding the profile", e))?;
-        self.state
-            .storage()
-            .sql()
-            .exec(
-                "INSERT OR REPLACE INTO account (id, record, profile) VALUES (1, ?, ?)",
-                vec![record.into(), profile.into()],
-            )
-            .map_err(|e| http::internal("writing the account", e))?;
+        let sql = self.state.storage().sql();
+        // The first save (registration) creates the table; a row in the
+        // cache means it exists already.
+        let stored_before = matches!(*self.cache.borrow(), Some(Some(_)));
+        if !stored_before {
+            sql.exec(SCHEMA, None)
+                .map_err(|e| http::internal("creating the account table", e))?;
+        }
+        sql.exec(
+            "INSERT OR REPLACE INTO account (id, record, profile) VALUES (1, ?, ?)",
+            vec![record.into(), profile.into()],
+        )
+        .map_err(|e| http::internal("writing the account", e))?;
         *self.cache.borrow_mut() = Some(Some(stored.clone()));
         Ok(())
     }

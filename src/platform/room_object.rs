@@ -82,9 +82,9 @@ pub struct RoomObject {
 
 impl DurableObject for RoomObject {
     fn new(state: State, env: Env) -> Self {
+        // No schema here: a room's tables are created by its `Create` (see
+        // `command`), so a lookup of a room that does not exist stores nothing.
         let sql = Sql::new(&state);
-        // Errors are logged inside; every later query would report them too.
-        let _ = SqlStore::new(sql.clone()).migrate();
         match WebSocketRequestResponsePair::new(PING, PONG) {
             Ok(pair) => state.set_websocket_auto_response(&pair),
             Err(e) => worker::console_error!("could not set the ping auto-response: {e:?}"),
@@ -195,7 +195,15 @@ impl RoomObject {
             return Ok(());
         }
         let store = SqlStore::new(self.sql.clone());
-        let mut room = Room::load(&store, self.rates)?;
+        // No tables: no room was ever created here (nothing to load). With
+        // them, the idempotent schema runs first, as it did on every
+        // construction, so later schema changes still reach existing rooms.
+        let mut room = if store.has_schema()? {
+            store.migrate()?;
+            Room::load(&store, self.rates)?
+        } else {
+            Room::new(self.rates)
+        };
         let mut effects = Vec::new();
         let mut table = SocketTable::default();
         for ws in self.state.get_websockets() {
@@ -265,6 +273,11 @@ impl RoomObject {
                 .as_mut()
                 .ok_or_else(|| http::internal("a room command", "room not loaded"))?;
             let mut store = SqlStore::new(sql);
+            // The first real write creates the tables, in the same
+            // transaction (a refused creation leaves none behind).
+            if matches!(cmd, RoomCommand::Create { .. }) && !room.exists() {
+                store.migrate()?;
+            }
             room.handle_command(&mut store, &actor, cmd, now)
         });
         let reply = match result {

@@ -14,6 +14,9 @@
 //!   the API itself).
 //! - `POST /api/rooms/{name}/read` `{"seq"}` (an addition) moves the caller's
 //!   read marker, the HTTP twin of the socket's `read` frame: 204.
+//! - Invites and bans of a name nobody registered are 404 `not_found` (see
+//!   [`ensure_registered`]); creating a room past the owned-room cap is 409
+//!   `conflict`, and creating too quickly 429 `rate_limited` (see [`own`]).
 //! - `GET /api/rooms`: the account object keeps the list of the caller's room
 //!   names; each room is then asked for the caller's summary, concurrently.
 //!   The room is the source of truth and the list a repairable index: a room
@@ -123,7 +126,22 @@ pub async fn route(
                 topic: body.topic,
                 visibility: body.visibility,
             };
-            let resp = command_room(env, &name, &caller, command).await?;
+            let claimed = own(env, &caller, &name, true).await?;
+            let resp = match command_room(env, &name, &caller, command).await {
+                Ok(resp) => resp,
+                Err(e) => {
+                    if claimed {
+                        if let Err(undo) = own(env, &caller, &name, false).await {
+                            worker::console_error!(
+                                "could not release {}'s claim on {name}: {}",
+                                caller.username,
+                                undo.message
+                            );
+                        }
+                    }
+                    return Err(e);
+                }
+            };
             ensure_listed(env, &caller, &name).await?;
             Ok(resp)
         }
@@ -132,6 +150,9 @@ pub async fn route(
             let room = path_room(room)?;
             let joining = matches!(op, RoomOp::Join);
             let command = room_command(&mut req, op).await?;
+            if let RoomCommand::Invite { username } | RoomCommand::Ban { username } = &command {
+                ensure_registered(env, username).await?;
+            }
             let resp = command_room(env, &room, &caller, command).await?;
             if joining {
                 ensure_listed(env, &caller, &room).await?;
@@ -157,6 +178,35 @@ async fn ensure_listed(env: &Env, caller: &Caller, room: &str) -> Result<(), Api
     internal::call::<_, serde_json::Value>(&stub, Method::Post, "/rooms", Some(&body))
         .await
         .map(|_| ())
+}
+
+/// Before a room is created: counts it against the caller's owned rooms and
+/// the creation rate (`claim`), or gives a claim back after a creation that
+/// failed. The account object decides (409 over the cap, 429 too fast);
+/// answers whether a claim is new.
+async fn own(env: &Env, caller: &Caller, room: &str, claim: bool) -> Result<bool, ApiError> {
+    let stub = internal::stub(env, "ACCOUNTS", &caller.username)?;
+    let body = serde_json::json!({"room": room, "claim": claim});
+    internal::call(&stub, Method::Post, "/own", Some(&body)).await
+}
+
+/// Invites and bans name a user: one who never registered is 404, so a room
+/// stores no names of nobody. Asked of the account object (strongly
+/// consistent: it answers from its own storage, which `register` wrote before
+/// it answered), not KV, whose reads at the edge may miss a new account for a
+/// while. Accounts are never deleted, so the answer cannot go stale before
+/// the room stores the name. The lookup itself stores nothing.
+async fn ensure_registered(env: &Env, username: &str) -> Result<(), ApiError> {
+    let username = validate::username(username)?;
+    let stub = internal::stub(env, "ACCOUNTS", &username)?;
+    let exists: bool = internal::call::<(), bool>(&stub, Method::Get, "/exists", None).await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "There is no user named {username}."
+        )))
+    }
 }
 
 /// A room name from the path; a malformed one names no room.

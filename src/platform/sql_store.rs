@@ -29,7 +29,7 @@ use crate::core::store::{Appended, RoomStore, StoredEvent};
 
 use super::http;
 
-/// Creates the tables if they are missing (idempotent; run on every construction).
+/// Creates the tables if they are missing (idempotent; run by a room's creation).
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -162,9 +162,20 @@ impl SqlStore {
         )
     }
 
-    /// Creates the tables (see [`SCHEMA`]).
+    /// Creates the tables (see [`SCHEMA`]). Only a room's creation calls it:
+    /// looking up a room that does not exist must store nothing.
     pub fn migrate(&self) -> ApiResult<()> {
         self.sql.run(SCHEMA, &[])
+    }
+
+    /// Has this object's database the room's tables (was a room ever created
+    /// here)? Reading the schema stores nothing.
+    pub fn has_schema(&self) -> ApiResult<bool> {
+        let row = self.sql.one(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'state'",
+            &[],
+        )?;
+        Ok(row.int("n")? > 0)
     }
 }
 
