@@ -39,7 +39,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::directory::{activity_report_due, DirectoryVersion};
+use super::directory::{activity_report_due, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiError, ApiResult};
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, TokenBucket};
@@ -106,6 +106,9 @@ pub enum Effect {
         version: DirectoryVersion,
         listing: Option<DirectoryListing>,
     },
+    /// Activity the directory has not heard of is waiting: wake the room at
+    /// `at_ms` (a Durable Object alarm) and call [`Room::directory_flush`].
+    DirectoryFlushAt { at_ms: u64 },
 }
 
 /// The answer to an HTTP command: status, JSON body (`None` for 204) and the
@@ -124,8 +127,6 @@ pub(super) struct Conn {
     pub(super) sid: String,
 }
 
-pub use super::directory::DIRECTORY_ACTIVITY_INTERVAL_MS;
-
 /// One chat room.
 #[derive(Debug)]
 pub struct Room {
@@ -142,6 +143,9 @@ pub struct Room {
     /// (other directory updates do not count; see
     /// [`super::directory::activity_report_due`]).
     pub(super) activity_reported_ms: Option<u64>,
+    /// A message the directory has not heard of (not reported because of the
+    /// once-a-minute limit); a [`Effect::DirectoryFlushAt`] is out for it.
+    pub(super) activity_pending: bool,
     /// `created_at` of the incarnation of this name deleted during this
     /// object's life, so a new one is created strictly later and its
     /// directory versions start above the old room's removal.
@@ -163,6 +167,7 @@ impl Room {
             buckets: HashMap::new(),
             typing: HashMap::new(),
             activity_reported_ms: None,
+            activity_pending: false,
             retired_created_at: None,
         }
     }
@@ -456,6 +461,7 @@ impl Room {
 
     /// The directory effect after a change of listing (called once the
     /// change and its event are committed, so `last_seq` is that event's).
+    /// The listing carries the latest activity, so nothing is pending after it.
     pub(super) fn directory_changed(&mut self) -> Effect {
         let version = self
             .state
@@ -465,6 +471,7 @@ impl Room {
                 seq: s.last_seq,
             })
             .unwrap_or_default();
+        self.activity_pending = false;
         Effect::DirectoryChanged {
             version,
             listing: self.listing(),
@@ -473,7 +480,10 @@ impl Room {
 
     /// After a message in a public room: tell the directory about the new
     /// activity when [`activity_report_due`] says so (at once after a quiet
-    /// minute, then at most once a minute).
+    /// minute, then at most once a minute). A message that is not reported
+    /// asks for a wake-up when the next report is allowed, so the directory
+    /// hears of a burst's last message within a minute, not only with the
+    /// room's next message.
     pub(super) fn touch_activity(&mut self, now_ms: u64, out: &mut Vec<Effect>) {
         let Some(state) = self.state.as_mut() else {
             return;
@@ -486,7 +496,39 @@ impl Room {
             self.activity_reported_ms = Some(now_ms);
             let effect = self.directory_changed();
             out.push(effect);
+        } else if !self.activity_pending {
+            self.activity_pending = true;
+            out.push(Effect::DirectoryFlushAt {
+                at_ms: self.next_report_ms(now_ms),
+            });
         }
+    }
+
+    /// When the next activity report is allowed.
+    fn next_report_ms(&self, now_ms: u64) -> u64 {
+        self.activity_reported_ms
+            .map_or(now_ms, |t| t.saturating_add(DIRECTORY_ACTIVITY_INTERVAL_MS))
+    }
+
+    /// The wake-up of an [`Effect::DirectoryFlushAt`]: reports activity the
+    /// directory has not heard of, if the room is public and a report is
+    /// allowed by now (else asks to be woken again). A room reloaded since
+    /// (hibernation, restart) does not know whether anything was pending and
+    /// reports once.
+    pub fn directory_flush(&mut self, now_ms: u64) -> Vec<Effect> {
+        let reloaded = self.activity_reported_ms.is_none();
+        if self.listing().is_none() || !(self.activity_pending || reloaded) {
+            self.activity_pending = false;
+            return Vec::new();
+        }
+        if !activity_report_due(self.activity_reported_ms, now_ms) {
+            self.activity_pending = true;
+            return vec![Effect::DirectoryFlushAt {
+                at_ms: self.next_report_ms(now_ms),
+            }];
+        }
+        self.activity_reported_ms = Some(now_ms);
+        vec![self.directory_changed()]
     }
 }
 

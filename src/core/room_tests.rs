@@ -2009,3 +2009,52 @@ fn directory_versions_grow_with_every_change_and_across_re_creation() {
         assert!(!supersedes(pair[0].0, Some(pair[1].0)));
     }
 }
+
+fn flush_ats(fx: &[Effect]) -> Vec<u64> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::DirectoryFlushAt { at_ms } => Some(*at_ms),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue #12 item 3: the last messages of a busy minute are not lost: the
+/// first unreported one asks for a wake-up when the next report is allowed,
+/// and the wake-up reports the latest activity (once).
+#[test]
+fn a_bursts_last_message_reaches_the_directory_within_a_minute() {
+    let mut h = H::fast();
+    let a = h.connect("alice");
+    let start = h.now;
+    h.send(a, "1", "x"); // reported at once
+    h.now += 3_000;
+    let fx = h.frame(a, json!({"type": "send", "client_id": "2", "text": "x"}));
+    assert_eq!(flush_ats(&fx), [start + DIRECTORY_ACTIVITY_INTERVAL_MS]);
+    h.now += 3_000;
+    let fx = h.frame(a, json!({"type": "send", "client_id": "3", "text": "x"}));
+    assert!(flush_ats(&fx).is_empty(), "one wake-up is enough");
+    let last = h.now;
+    // Woken a little early (clock skew): asks again, reports nothing yet.
+    let fx = h
+        .room
+        .directory_flush(start + DIRECTORY_ACTIVITY_INTERVAL_MS - 10);
+    assert!(dir_updates(&fx).is_empty());
+    assert_eq!(flush_ats(&fx), [start + DIRECTORY_ACTIVITY_INTERVAL_MS]);
+    let at = start + DIRECTORY_ACTIVITY_INTERVAL_MS;
+    let fx = h.room.directory_flush(at);
+    assert_eq!(dir_updates(&fx).len(), 1);
+    assert_eq!(dir_updates(&fx)[0].2, last);
+    // Nothing pending any more.
+    assert!(h.room.directory_flush(at + 1).is_empty());
+    // A room reloaded before its wake-up reports once, then not again.
+    let mut room = Room::load(&h.store, RateSettings::default()).unwrap();
+    let fx = room.directory_flush(at + 5);
+    assert_eq!(dir_updates(&fx).len(), 1);
+    assert!(room.directory_flush(at + 6).is_empty());
+    // A private or deleted room reports nothing.
+    let mut p = H::with(RateSettings::default(), Visibility::Private);
+    assert!(p.room.directory_flush(at).is_empty());
+    h.cmd("alice", RoomCommand::Delete).unwrap();
+    assert!(h.room.directory_flush(at + 10).is_empty());
+}

@@ -46,7 +46,7 @@ use worker::{
     WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 };
 
-use super::room_follow_up::follow_up;
+use super::room_follow_up::{follow_up, schedule_wake_ups};
 use super::room_sockets::{close_ws, Attachment, FlushPlan, SocketTable};
 use super::room_wire::{
     read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
@@ -67,7 +67,9 @@ const PONG: &str = r#"{"type":"pong"}"#;
 /// Close code for a socket whose attachment is unreadable (server error).
 const CLOSE_INTERNAL: u16 = 1011;
 
-#[durable_object(fetch)]
+/// `alarm`: fetch plus the alarm that reports a burst's last activity to the
+/// directory (see `Room::directory_flush`).
+#[durable_object(alarm)]
 pub struct RoomObject {
     state: State,
     env: Env,
@@ -108,6 +110,22 @@ impl DurableObject for RoomObject {
             Ok(resp) => Ok(resp),
             Err(err) => internal::error_response(&err),
         }
+    }
+
+    /// Set by a `DirectoryFlushAt`: tells the directory about activity it
+    /// has not heard of. Never fails (a failed alarm would be retried, and
+    /// the room's next report repairs the directory anyway).
+    async fn alarm(&self) -> Result<Response> {
+        if let Err(e) = self.ensure_loaded() {
+            worker::console_error!("directory alarm: {}", e.message);
+            return Response::empty();
+        }
+        let effects = self
+            .with_room(|r| r.directory_flush(crypto::now_ms()))
+            .unwrap_or_default();
+        let effects = schedule_wake_ups(&self.state.storage(), effects);
+        self.carry_out(effects).await;
+        Response::empty()
     }
 }
 
@@ -485,6 +503,7 @@ impl RoomObject {
         else {
             return JsValue::UNDEFINED;
         };
+        let effects = schedule_wake_ups(&self.state.storage(), effects);
         if effects.is_empty() {
             return JsValue::UNDEFINED;
         }
