@@ -44,6 +44,9 @@ test('two people chat both ways with typing, presence, edit, delete, react and r
   await composer(a.page).fill('Hello Bob! (fixed)');
   await composer(a.page).press('Enter');
   await message(b.page, 'Hello Bob! (fixed)').locator('.edited').waitFor();
+  // The Up arrow edits what the author's own page holds: wait until it, too,
+  // has the edit (its event may reach Alice's socket after Bob's).
+  await message(a.page, 'Hello Bob! (fixed)').locator('.edited').waitFor();
 
   // Edit the last message with the Up arrow on an empty composer.
   await composer(a.page).press('ArrowUp');
