@@ -5,13 +5,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, startServer } from './lib/server.mjs';
 
-const suite = process.argv[2];
+const [suite, ...only] = process.argv.slice(2);
 if (!['e2e', 'browser'].includes(suite)) {
-  console.error('usage: node tests/run.mjs e2e|browser');
+  console.error('usage: node tests/run.mjs e2e|browser [file-name-part ...]');
   process.exit(2);
 }
 const dir = join(ROOT, 'tests', suite);
-const files = readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
+const files = readdirSync(dir).filter((f) => f.endsWith('.test.mjs'))
+  .filter((f) => only.length === 0 || only.some((part) => f.includes(part))).sort().map((f) => join(dir, f));
 const server = await startServer();
 console.log(`${suite}: wrangler dev ready at ${server.url} (state ${server.stateDir})`);
 // --test-force-exit: a file whose tests are done exits even if a socket the
