@@ -62,7 +62,7 @@ export class RoomSocket {
     this.ws = ws;
     this.opened = false;
     this.connId++;
-    ws.onopen = () => { this.opened = true; this.startPing(); };
+    ws.onopen = () => { this.opened = true; this.ping(); this.startPing(); };
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = (ev) => this.closed(ws, ev.code);
     ws.onerror = () => { /* a close event always follows */ };
@@ -93,14 +93,20 @@ export class RoomSocket {
     return true;
   }
 
+  // The first ping goes out at once: the runtime (workerd, see the README's
+  // "Closes" note) only tears a server-closed connection down promptly when
+  // the client has sent at least one frame. The runtime answers it without
+  // waking the room.
   startPing() {
     clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => {
-      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-      this.ws.send(JSON.stringify({ type: 'ping' }));
-      clearTimeout(this.pongTimer);
-      this.pongTimer = setTimeout(() => this.drop(), PONG_TIMEOUT_MS);
-    }, PING_MS);
+    this.pingTimer = setInterval(() => this.ping(), PING_MS);
+  }
+
+  ping() {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(JSON.stringify({ type: 'ping' }));
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => this.drop(), PONG_TIMEOUT_MS);
   }
 
   stopTimers() {

@@ -24,13 +24,13 @@
 //!   frame and response until the writes before it are durable, so an `ack` or
 //!   a broadcast event always survives a restart.
 //! - Closing a socket from an HTTP request (leave, kick, ban, delete, logout):
-//!   the close frame with its code reaches the client at once, but workerd
-//!   (as of wrangler 4.86) only tears the TCP connection down when the room
-//!   next goes idle and is evicted (~10 s locally), because the closing
-//!   handshake completes outside the request that started it. Browsers report
-//!   the close after their own short wait; a close started by a socket frame
-//!   (1008, 1009) completes at once. The room forgets the socket immediately
-//!   either way, and skips sockets still closing when it reloads.
+//!   the close frame with its code reaches the client at once and the room
+//!   forgets the socket immediately. workerd (wrangler 4.86) then ends the TCP
+//!   connection at once if the client has ever sent a frame, but keeps it until
+//!   the object hibernates (~10 s) if it never has: kj's WebSocket pipe, when a
+//!   client's first frame is its Close, keeps pumping after it
+//!   (`BlockedReceive::tryPumpFrom`). Plain JavaScript behaves the same
+//!   (bench/close-linger). The web client pings as soon as its socket opens.
 //! - The runtime delivers events to this object one at a time, but while one
 //!   handler awaits another object (account list, directory) the next event
 //!   may run. All room changes happen before those awaits, synchronously.

@@ -8,9 +8,17 @@ import { api, register, createRoom, joinRoom, connectReady } from '../lib/api.mj
 
 const FINISH_MS = 1000;
 
-/** Opens a socket for `user` in `room`, runs `action`, and asserts the TCP close. */
-async function closesWithin(room, user, action, code) {
+/**
+ * Opens a socket for `user` in `room`, runs `action`, and asserts the TCP close.
+ * With `ping`, the client first sends one `{"type":"ping"}` (as the web client
+ * does as soon as its socket opens) and waits for the pong.
+ */
+async function closesWithin(room, user, action, code, { ping = true } = {}) {
   const { client } = await connectReady(room, { token: user.token });
+  if (ping) {
+    client.send({ type: 'ping' });
+    await client.next('pong');
+  }
   const r = await action();
   assert.ok(r.status < 300, `action answered ${r.status} ${JSON.stringify(r.body)}`);
   const answered = Date.now();
@@ -20,29 +28,41 @@ async function closesWithin(room, user, action, code) {
   assert.ok(took <= FINISH_MS, `the TCP connection ended ${took} ms after the HTTP answer`);
 }
 
-// Still failing (workerd keeps the TCP connection until the room idles, about
-// 10 s; see the closing note of issue #12): kept as `todo` so it runs and
-// reports on every e2e run without failing it, until the fix lands.
-test('leave, kick, ban, delete and logout end the TCP connection within 1 s', { todo: 'issue #12 item 1: TCP close lags ~10 s' }, async () => {
+// A client that has sent any frame: every server-started close ends the TCP
+// connection at once.
+test('leave, kick, ban, delete and logout end the TCP connection within 1 s', async () => {
+  await fivePaths({ ping: true });
+});
+
+// A client that never sent a single frame: workerd (wrangler 4.86) keeps the
+// TCP connection of a hibernatable socket closed from a fetch handler until the
+// object hibernates (~10 s). Plain JavaScript does the same:
+// bench/close-linger/run.mjs reproduces it without any product code (see the
+// README's "Closes" note). Kept as `todo` so every run reports it.
+test('a client that never sent a frame is also closed within 1 s', { todo: 'workerd: close lingers ~10 s without a client frame (bench/close-linger)' }, async () => {
+  await fivePaths({ ping: false });
+});
+
+async function fivePaths(opts) {
   const owner = await register('own');
   const room = await createRoom(owner);
   const post = (u, path, body) => api('POST', path, { token: u.token, body });
 
   const leaver = await register('lv');
   await joinRoom(leaver, room);
-  await closesWithin(room, leaver, () => post(leaver, `/api/rooms/${room}/leave`), 1000);
+  await closesWithin(room, leaver, () => post(leaver, `/api/rooms/${room}/leave`), 1000, opts);
 
   const kicked = await register('kk');
   await joinRoom(kicked, room);
-  await closesWithin(room, kicked, () => post(owner, `/api/rooms/${room}/kick`, { username: kicked.username }), 4003);
+  await closesWithin(room, kicked, () => post(owner, `/api/rooms/${room}/kick`, { username: kicked.username }), 4003, opts);
 
   const banned = await register('bn');
   await joinRoom(banned, room);
-  await closesWithin(room, banned, () => post(owner, `/api/rooms/${room}/bans`, { username: banned.username }), 4003);
+  await closesWithin(room, banned, () => post(owner, `/api/rooms/${room}/bans`, { username: banned.username }), 4003, opts);
 
   const out = await register('lo');
   await joinRoom(out, room);
-  await closesWithin(room, out, () => post(out, '/api/auth/logout'), 4001);
+  await closesWithin(room, out, () => post(out, '/api/auth/logout'), 4001, opts);
 
-  await closesWithin(room, owner, () => api('DELETE', `/api/rooms/${room}`, { token: owner.token }), 4004);
-});
+  await closesWithin(room, owner, () => api('DELETE', `/api/rooms/${room}`, { token: owner.token }), 4004, opts);
+}
