@@ -14,6 +14,9 @@ pub mod protocol;
 pub mod rate_limit;
 pub mod room;
 pub mod room_commands;
+pub mod room_sessions;
+#[cfg(test)]
+mod room_sessions_tests;
 pub mod room_socket;
 pub mod room_state;
 #[cfg(test)]

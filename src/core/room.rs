@@ -20,7 +20,8 @@
 //! 2. Upgrade: [`Room::on_connect`] before accepting; an error is the HTTP
 //!    refusal. Frames: [`Room::handle_frame`]. Close or error of a socket:
 //!    [`Room::on_disconnect`]. HTTP: [`Room::handle_command`] inside one
-//!    transaction. Logout/expiry: [`Room::close_session`]. Profile change:
+//!    transaction. Logout: [`Room::revoke_session`]; expiry:
+//!    [`Room::close_session`] (see [`super::room_sessions`]). Profile change:
 //!    [`Room::profile_changed`].
 //! 3. Carry out the returned effects in order. The object never saves
 //!    anything itself: every write already went through the store.
@@ -150,6 +151,8 @@ pub struct Room {
     /// object's life, so a new one is created strictly later and its
     /// directory versions start above the old room's removal.
     pub(super) retired_created_at: Option<u64>,
+    /// Sessions that logged out, with when (see [`super::room_sessions`]).
+    pub(super) revoked: HashMap<String, u64>,
 }
 
 pub(super) fn no_room() -> ApiError {
@@ -169,6 +172,7 @@ impl Room {
             activity_reported_ms: None,
             activity_pending: false,
             retired_created_at: None,
+            revoked: HashMap::new(),
         }
     }
 

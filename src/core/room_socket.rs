@@ -84,6 +84,7 @@ impl Room {
     ) -> ApiResult<Vec<Effect>> {
         let state = self.state.as_ref().ok_or_else(no_room)?;
         permissions::allowed(Action::Read, state.status_of(username), state.visibility)?;
+        self.admit(username, sid)?;
         let member = state.members.get(username).ok_or_else(ApiError::internal)?;
         let (role, read_seq, last_seq) = (member.role, member.read_seq, state.last_seq);
         let unread = store.count_unread(read_seq, username)?;

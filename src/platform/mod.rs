@@ -31,6 +31,8 @@ pub mod join_all;
 #[cfg(feature = "worker-entry")]
 pub mod js_text;
 #[cfg(feature = "worker-entry")]
+pub mod room_alarm;
+#[cfg(feature = "worker-entry")]
 pub mod room_follow_up;
 #[cfg(feature = "worker-entry")]
 pub mod room_sockets;

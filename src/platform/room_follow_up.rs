@@ -10,34 +10,12 @@
 //! change). Every directory update carries its version, so one that lands
 //! after a newer one (two handlers of the room interleaving) is ignored.
 
-use worker::js_sys::{Date, Object};
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, Storage};
+use worker::{Env, Method};
 
 use super::internal;
 use super::room_wire::{AccountRoomChange, Listing, RemoveListing};
 use crate::core::error::ApiResult;
 use crate::core::room::Effect;
-
-/// Sets the room's alarm for each `DirectoryFlushAt` (the alarm handler then
-/// calls `Room::directory_flush`) and returns the other effects. The alarm is
-/// written with the event's other storage, so it survives eviction; setting
-/// it again only moves it.
-pub fn schedule_wake_ups(storage: &Storage, effects: Vec<Effect>) -> Vec<Effect> {
-    let mut rest = Vec::with_capacity(effects.len());
-    for effect in effects {
-        match effect {
-            Effect::DirectoryFlushAt { at_ms } => {
-                let at = Date::new(&JsValue::from_f64(at_ms as f64));
-                if let Err(e) = storage.as_raw().set_alarm(at, Object::new()) {
-                    worker::console_error!("could not set the directory alarm: {e:?}");
-                }
-            }
-            other => rest.push(other),
-        }
-    }
-    rest
-}
 
 /// Carries out `AccountRoomsChanged` and `DirectoryChanged` for the room
 /// `name`; any other effect is ignored (they were delivered already).

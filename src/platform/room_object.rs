@@ -46,7 +46,8 @@ use worker::{
     WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 };
 
-use super::room_follow_up::{follow_up, schedule_wake_ups};
+use super::room_alarm::Alarm;
+use super::room_follow_up::follow_up;
 use super::room_sockets::{close_ws, Attachment, FlushPlan, SocketTable};
 use super::room_wire::{
     read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
@@ -68,7 +69,8 @@ const PONG: &str = r#"{"type":"pong"}"#;
 const CLOSE_INTERNAL: u16 = 1011;
 
 /// `alarm`: fetch plus the alarm that reports a burst's last activity to the
-/// directory (see `Room::directory_flush`).
+/// directory (see `Room::directory_flush`) and closes sockets whose token
+/// expired (see `room_alarm`).
 #[durable_object(alarm)]
 pub struct RoomObject {
     state: State,
@@ -80,6 +82,7 @@ pub struct RoomObject {
     room: Rc<RefCell<Option<Room>>>,
     /// Shared with the timer that flushes frames queued for `batch=1` sockets.
     sockets: Rc<RefCell<SocketTable>>,
+    alarm: Alarm,
 }
 
 impl DurableObject for RoomObject {
@@ -102,6 +105,7 @@ impl DurableObject for RoomObject {
             rates,
             room: Rc::new(RefCell::new(None)),
             sockets: Rc::new(RefCell::new(SocketTable::default())),
+            alarm: Alarm::default(),
         }
     }
 
@@ -112,19 +116,37 @@ impl DurableObject for RoomObject {
         }
     }
 
-    /// Set by a `DirectoryFlushAt`: tells the directory about activity it
-    /// has not heard of. Never fails (a failed alarm would be retried, and
-    /// the room's next report repairs the directory anyway).
+    /// Set for a `DirectoryFlushAt` or the earliest socket expiry (see
+    /// `room_alarm`): closes the sockets of expired sessions (1008), tells
+    /// the directory about activity it has not heard of, and sets the alarm
+    /// again for what is left. Never fails (a failed alarm would be retried,
+    /// and the room's next report repairs the directory anyway).
     async fn alarm(&self) -> Result<Response> {
+        self.alarm.fired();
         if let Err(e) = self.ensure_loaded() {
-            worker::console_error!("directory alarm: {}", e.message);
+            worker::console_error!("room alarm: {}", e.message);
             return Response::empty();
         }
-        let effects = self
-            .with_room(|r| r.directory_flush(crypto::now_ms()))
-            .unwrap_or_default();
-        let effects = schedule_wake_ups(&self.state.storage(), effects);
-        self.carry_out(effects).await;
+        let now = crypto::now_ms();
+        let expired = self.sockets.borrow().expired_sessions(now);
+        let mut effects = Vec::new();
+        for sid in expired {
+            effects.extend(
+                self.with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
+                    .unwrap_or_default(),
+            );
+        }
+        effects.extend(
+            self.with_room(|r| r.directory_flush(now))
+                .unwrap_or_default(),
+        );
+        // `deliver` set the alarm again for an unreported activity.
+        let later = self.deliver(effects);
+        self.alarm
+            .rearm(&self.state.storage(), self.sockets.borrow().expiries());
+        if let Some(name) = self.room_name() {
+            follow_up(&self.env, &name, later).await;
+        }
         Response::empty()
     }
 }
@@ -177,7 +199,11 @@ impl RoomObject {
                 let call: CommandCall = read_json(&mut req).await?;
                 self.command(call).await
             }
-            (Method::Get, "/socket") => self.upgrade(&req),
+            (Method::Get, "/socket") => {
+                // Known before the new socket's expiry is armed (see `room_alarm`).
+                self.alarm.learn(&self.state.storage()).await;
+                self.upgrade(&req)
+            }
             (Method::Post, "/profile") => {
                 let body: ProfileChanged = read_json(&mut req).await?;
                 self.ensure_loaded()?;
@@ -189,7 +215,11 @@ impl RoomObject {
             (Method::Post, "/close-session") => {
                 let body: CloseSession = read_json(&mut req).await?;
                 self.ensure_loaded()?;
-                let effects = self.with_room(|r| r.close_session(&body.sid, body.code))?;
+                let effects = if body.code == close_code::LOGGED_OUT {
+                    self.with_room(|r| r.revoke_session(&body.sid, crypto::now_ms()))?
+                } else {
+                    self.with_room(|r| r.close_session(&body.sid, body.code))?
+                };
                 self.carry_out(effects).await;
                 http::no_content().map_err(|e| http::internal("a response", e))
             }
@@ -350,6 +380,7 @@ impl RoomObject {
         let accepted = self.accept(&att);
         let client = match accepted {
             Ok((server, client)) => {
+                self.alarm.arm_expiry(&self.state.storage(), att.exp);
                 self.sockets.borrow_mut().insert(server, att);
                 client
             }
@@ -474,6 +505,9 @@ impl RoomObject {
         let now = crypto::now_ms();
         let mut table = self.sockets.borrow_mut();
         let later = table.deliver(effects);
+        let later = self
+            .alarm
+            .schedule(&self.state.storage(), later, table.expiries());
         match table.plan_flush(now) {
             FlushPlan::Nothing => {}
             FlushPlan::Now => table.flush_pending(now),
@@ -503,7 +537,6 @@ impl RoomObject {
         else {
             return JsValue::UNDEFINED;
         };
-        let effects = schedule_wake_ups(&self.state.storage(), effects);
         if effects.is_empty() {
             return JsValue::UNDEFINED;
         }
