@@ -2,8 +2,27 @@
 // that queues frames so a test can await "the next frame of type X".
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 
 export const BASE = process.env.BASE_URL;
+
+/**
+ * Records a secret the suite handled (a password, a token, a message text) in
+ * $SECRETS_FILE, one JSON line each, so tests/run.mjs can check that none of
+ * them appears in the server's log.
+ */
+export function remember(kind, value) {
+  const file = process.env.SECRETS_FILE;
+  if (!file || typeof value !== 'string' || value.length < 8) return;
+  appendFileSync(file, `${JSON.stringify({ kind, value })}\n`);
+}
+
+const SECRET_FIELDS = { password: 'password', new_password: 'password', current_password: 'password', text: 'message text', token: 'token' };
+
+function rememberFields(obj) {
+  if (!obj || typeof obj !== 'object') return;
+  for (const [field, kind] of Object.entries(SECRET_FIELDS)) remember(kind, obj[field]);
+}
 
 /** A fresh, valid, unique username (3-24 of a-z0-9_, starting with a letter). */
 export function uniqueName(prefix = 'u') {
@@ -14,6 +33,8 @@ export function uniqueName(prefix = 'u') {
 export async function api(method, path, { token, body, headers = {}, base = BASE, raw } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
+  remember('token', token);
+  rememberFields(body);
   let payload;
   if (raw !== undefined) payload = raw;
   else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] ??= 'application/json'; }
@@ -21,6 +42,7 @@ export async function api(method, path, { token, body, headers = {}, base = BASE
   const text = await r.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  rememberFields(parsed);
   return { status: r.status, body: parsed, headers: r.headers };
 }
 
@@ -51,7 +73,10 @@ export class Client {
 
   #wake() { for (const w of this.waiters.splice(0)) w(); }
 
-  send(frame) { this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)); }
+  send(frame) {
+    if (typeof frame === 'object') rememberFields(frame);
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
 
   /** Resolves with (and removes) the first queued frame matching `pred`. */
   async next(pred = () => true, timeoutMs = 5000) {
