@@ -30,7 +30,7 @@ export WASM_BINDGEN_TEST_TIMEOUT := 120
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 WORKER := build/worker/shim.mjs
 
-.PHONY: help dev test tools browser lint unit wasm-test e2e browser-test worker bench bench-auth clean
+.PHONY: help dev test tools browser lint unit js-unit wasm-test e2e browser-test worker bench bench-auth fuzz soak clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://127.0.0.1:$(PORT)"
@@ -96,7 +96,7 @@ dev: tools .dev.vars $(WORKER)
 
 ## ---- tests ----
 
-test: tools browser lint unit wasm-test e2e browser-test
+test: tools browser lint unit js-unit wasm-test e2e browser-test
 
 lint: tools
 	cargo fmt --check
@@ -106,6 +106,10 @@ lint: tools
 
 unit:
 	cargo test
+
+# The web client's pure modules under node's test runner (no browser).
+js-unit: node_modules/.installed
+	node --test tests/unit/
 
 wasm-test: tools browser
 	cargo test --target wasm32-unknown-unknown --no-default-features --test wasm
@@ -126,6 +130,14 @@ bench: tools .dev.vars $(WORKER)
 bench-auth: tools .dev.vars $(WORKER)
 	cargo bench --bench tokens
 	node bench/auth.mjs
+
+# Fuzz/property tests with a long budget (a small one runs in make test).
+# FUZZ_SEED is random unless given, and printed so a failure can be replayed.
+FUZZ_CASES ?= 200000
+fuzz: node_modules/.installed
+	@seed=$${FUZZ_SEED:-$$RANDOM$$RANDOM}; echo "fuzz: FUZZ_SEED=$$seed FUZZ_CASES=$(FUZZ_CASES)"; \
+	FUZZ_SEED=$$seed FUZZ_CASES=$(FUZZ_CASES) cargo test --release --lib fuzz_tests && \
+	FUZZ_SEED=$$seed FUZZ_CASES=$(FUZZ_CASES) node --test tests/unit/
 
 clean:
 	rm -rf build target .tools

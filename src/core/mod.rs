@@ -7,6 +7,8 @@ pub mod auth;
 pub mod avatar;
 pub mod directory;
 pub mod error;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod json;
 pub mod permissions;
 pub mod profile;
