@@ -131,6 +131,11 @@ bench-auth: tools .dev.vars $(WORKER)
 	cargo bench --bench tokens
 	node bench/auth.mjs
 
+# 1,000 sockets in 50 rooms for SOAK_MINUTES (default 10) with steady sends;
+# prints delivery, latency, errors and server memory (bench/results/soak.json).
+soak: tools .dev.vars $(WORKER)
+	node bench/soak.mjs
+
 # Fuzz/property tests with a long budget (a small one runs in make test).
 # FUZZ_SEED is random unless given, and printed so a failure can be replayed.
 FUZZ_CASES ?= 200000
