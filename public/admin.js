@@ -9,7 +9,7 @@ import { openDialog, confirmDialog, formError } from './dialogs.js';
 import { forgetRoom } from './rooms.js';
 import { displayName } from './profiles.js';
 import { canModerate } from './members.js';
-import { charCount, ROOM_TITLE_MIN, ROOM_TITLE_MAX, TOPIC_MAX, USERNAME_RE } from './limits.js';
+import { charCount, hasInvisible, invisibleMessage, ROOM_TITLE_MIN, ROOM_TITLE_MAX, TOPIC_MAX, USERNAME_RE } from './limits.js';
 
 export const isAdmin = (role) => role === 'owner' || role === 'moderator';
 
@@ -45,6 +45,8 @@ export function openRoomSettings(name, store, { navigate }) {
       const tp = topic.value.trim();
       if (charCount(t) < ROOM_TITLE_MIN || charCount(t) > ROOM_TITLE_MAX) { formError(err, `Titles are ${ROOM_TITLE_MIN} to ${ROOM_TITLE_MAX} characters.`); title.focus(); return; }
       if (charCount(tp) > TOPIC_MAX) { formError(err, `Topics are at most ${TOPIC_MAX} characters.`); topic.focus(); return; }
+      if (hasInvisible(t)) { formError(err, invisibleMessage('A title')); title.focus(); return; }
+      if (hasInvisible(tp)) { formError(err, invisibleMessage('A topic')); topic.focus(); return; }
       const body = {};
       if (t !== room.title) body.title = t;
       if (tp !== (room.topic || '')) body.topic = tp;

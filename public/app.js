@@ -11,6 +11,7 @@ import { showRoom, showRoomPreview } from './roomview.js';
 import { openProfile } from './profile.js';
 import { updateProfile } from './profiles.js';
 import { on, state } from './state.js';
+import { clearOutbox } from './outbox.js';
 
 let view = null;
 let sidebarReady = false;
@@ -62,6 +63,9 @@ const lastRoomKey = () => `chat.lastRoom.${state.me?.username}`;
 
 async function signOut() {
   stopRooms();
+  // Unsent messages go with the session: the next person at this browser
+  // (or the same person later) never sends them by surprise.
+  if (state.me) clearOutbox(state.me.username);
   try { await api('POST', '/api/auth/logout', { quietAuth: true }); } catch { /* signed out locally anyway */ }
   signedOut('You are signed out.');
 }

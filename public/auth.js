@@ -5,7 +5,7 @@
 import { api, humanError } from './api.js';
 import { $ } from './dom.js';
 import { formError } from './dialogs.js';
-import { charCount, USERNAME_RE, PASSWORD_MIN, PASSWORD_MAX, DISPLAY_NAME_MAX } from './limits.js';
+import { charCount, hasInvisible, invisibleMessage, USERNAME_RE, PASSWORD_MIN, PASSWORD_MAX, DISPLAY_NAME_MAX } from './limits.js';
 
 let mode = 'signin';
 let onDone = () => {};
@@ -66,6 +66,7 @@ async function submit(e) {
   if (plen < PASSWORD_MIN || plen > PASSWORD_MAX) {
     return invalid('auth-password', `Passwords are ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`);
   }
+  if (mode === 'signup' && hasInvisible(display)) return invalid('auth-display', invisibleMessage('A display name'));
   if (mode === 'signup' && charCount(display) > DISPLAY_NAME_MAX) {
     return invalid('auth-display', `Display names are at most ${DISPLAY_NAME_MAX} characters.`);
   }

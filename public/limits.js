@@ -32,3 +32,29 @@ export function charCount(s) {
   for (const _ of s) n++;
   return n;
 }
+
+// Invisible formatting characters (Unicode category Cf: bidi overrides,
+// zero-width spaces, ...) are refused in names, statuses, bios, titles and
+// topics, as the server does (src/core/invisible.rs): a joiner (ZWJ, ZWNJ)
+// between two visible characters and tags after 🏴 stay allowed.
+const FORMAT_CHAR = /\p{Cf}/u;
+const VISIBLE = /^[^\p{Cf}\p{Cc}\s]$/u;
+const isTag = (c) => c >= '\u{E0020}' && c <= '\u{E007F}';
+
+/** Whether `s` holds a format character the server would refuse. */
+export function hasInvisible(s) {
+  const chars = [...s];
+  return chars.some((c, i) => {
+    if (!FORMAT_CHAR.test(c)) return false;
+    if (c === '\u200D' || c === '\u200C') return !(VISIBLE.test(chars[i - 1] ?? '') && VISIBLE.test(chars[i + 1] ?? ''));
+    if (isTag(c)) {
+      let j = i - 1;
+      while (j >= 0 && isTag(chars[j])) j--;
+      return chars[j] !== '\u{1F3F4}';
+    }
+    return true;
+  });
+}
+
+/** The sentence for a field with invisible characters. */
+export const invisibleMessage = (field) => `${field} cannot contain invisible formatting characters (such as bidi overrides or zero-width spaces).`;

@@ -47,3 +47,13 @@ export function roomsWithOutbox(me) {
   }
   return out;
 }
+
+/**
+ * Forgets every pending message of this user: signing out on a shared machine
+ * must not leave messages that go out at the next sign-in.
+ */
+export function clearOutbox(me) {
+  try {
+    for (const room of roomsWithOutbox(me)) localStorage.removeItem(key(me, room));
+  } catch { /* storage disabled: nothing was saved */ }
+}

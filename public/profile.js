@@ -8,7 +8,7 @@ import { openDialog, formError } from './dialogs.js';
 import { fetchProfile, updateProfile, avatarUrl } from './profiles.js';
 import { prepareAvatar, AVATAR_ACCEPT } from './avatar.js';
 import { state } from './state.js';
-import { charCount, DISPLAY_NAME_MIN, DISPLAY_NAME_MAX, BIO_MAX, STATUS_MAX } from './limits.js';
+import { charCount, hasInvisible, invisibleMessage, DISPLAY_NAME_MIN, DISPLAY_NAME_MAX, BIO_MAX, STATUS_MAX } from './limits.js';
 
 const joined = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
 
@@ -102,6 +102,9 @@ export function openEditProfile() {
     const bi = bio.value.trim();
     if (charCount(dn) < DISPLAY_NAME_MIN || charCount(dn) > DISPLAY_NAME_MAX) { formError(err, `Display names are ${DISPLAY_NAME_MIN} to ${DISPLAY_NAME_MAX} characters.`); name.focus(); return; }
     if (/[\u0000-\u001f\u007f]/.test(dn)) { formError(err, 'Display names cannot contain control characters.'); name.focus(); return; }
+    if (hasInvisible(dn)) { formError(err, invisibleMessage('A display name')); name.focus(); return; }
+    if (hasInvisible(st)) { formError(err, invisibleMessage('A status')); status.focus(); return; }
+    if (hasInvisible(bi)) { formError(err, invisibleMessage('A bio')); bio.focus(); return; }
     if (charCount(st) > STATUS_MAX) { formError(err, `Status is at most ${STATUS_MAX} characters.`); status.focus(); return; }
     if (charCount(bi) > BIO_MAX) { formError(err, `Bio is at most ${BIO_MAX} characters.`); bio.focus(); return; }
     const body = {};

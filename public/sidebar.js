@@ -8,7 +8,7 @@ import { openDialog, formError } from './dialogs.js';
 import { rooms, addRoom } from './rooms.js';
 import { on, state } from './state.js';
 import { avatarUrl } from './profiles.js';
-import { charCount, ROOM_NAME_RE, ROOM_NAME_MIN, ROOM_NAME_MAX, ROOM_TITLE_MAX, TOPIC_MAX } from './limits.js';
+import { charCount, hasInvisible, invisibleMessage, ROOM_NAME_RE, ROOM_NAME_MIN, ROOM_NAME_MAX, ROOM_TITLE_MAX, TOPIC_MAX } from './limits.js';
 
 let navigate = () => {};
 
@@ -103,6 +103,8 @@ function openCreateRoom() {
     if (!ROOM_NAME_RE.test(n)) { formError(err, `Room names are ${ROOM_NAME_MIN} to ${ROOM_NAME_MAX} lowercase letters, digits or hyphens, not starting or ending with a hyphen.`); name.focus(); return; }
     if (charCount(t) > ROOM_TITLE_MAX) { formError(err, `Titles are at most ${ROOM_TITLE_MAX} characters.`); title.focus(); return; }
     if (charCount(tp) > TOPIC_MAX) { formError(err, `Topics are at most ${TOPIC_MAX} characters.`); topic.focus(); return; }
+    if (hasInvisible(t)) { formError(err, invisibleMessage('A title')); title.focus(); return; }
+    if (hasInvisible(tp)) { formError(err, invisibleMessage('A topic')); topic.focus(); return; }
     submit.disabled = true;
     try {
       const body = { name: n, visibility: priv.checked ? 'private' : 'public' };

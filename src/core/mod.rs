@@ -9,6 +9,8 @@ pub mod directory;
 pub mod error;
 #[cfg(test)]
 mod fuzz_tests;
+pub mod http_rules;
+pub mod invisible;
 pub mod json;
 pub mod permissions;
 pub mod profile;

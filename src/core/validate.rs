@@ -20,6 +20,7 @@
 //!   (NUL, escape, ...) are refused everywhere.
 
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::invisible::refuse_invisible;
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 24;
@@ -92,6 +93,7 @@ pub fn password(raw: &str) -> ApiResult<()> {
 /// Trimmed at both ends, then 1-32 characters without control characters.
 pub fn display_name(raw: &str) -> ApiResult<String> {
     let v = raw.trim();
+    refuse_invisible("display name", v)?;
     if (1..=DISPLAY_NAME_MAX).contains(&len(v)) && !v.chars().any(char::is_control) {
         Ok(v.to_string())
     } else {
@@ -104,6 +106,7 @@ pub fn display_name(raw: &str) -> ApiResult<String> {
 /// Trimmed at both ends, 0-280 characters; line breaks and tabs allowed.
 pub fn bio(raw: &str) -> ApiResult<String> {
     let v = normalize_newlines(raw.trim());
+    refuse_invisible("bio", &v)?;
     if len(&v) <= BIO_MAX && !v.chars().any(is_forbidden_multiline_control) {
         Ok(v)
     } else {
@@ -116,6 +119,7 @@ pub fn bio(raw: &str) -> ApiResult<String> {
 /// Trimmed at both ends, 0-64 characters, one line.
 pub fn status(raw: &str) -> ApiResult<String> {
     let v = raw.trim();
+    refuse_invisible("status", v)?;
     if len(v) <= STATUS_MAX && !v.chars().any(char::is_control) {
         Ok(v.to_string())
     } else {
@@ -159,6 +163,7 @@ pub fn room_name(raw: &str) -> ApiResult<String> {
 /// Trimmed at both ends, then 1-64 characters on one line.
 pub fn room_title(raw: &str) -> ApiResult<String> {
     let v = raw.trim();
+    refuse_invisible("room title", v)?;
     if (1..=ROOM_TITLE_MAX).contains(&len(v)) && !v.chars().any(char::is_control) {
         Ok(v.to_string())
     } else {
@@ -171,6 +176,7 @@ pub fn room_title(raw: &str) -> ApiResult<String> {
 /// Trimmed at both ends, 0-280 characters; line breaks and tabs allowed.
 pub fn topic(raw: &str) -> ApiResult<String> {
     let v = normalize_newlines(raw.trim());
+    refuse_invisible("room topic", &v)?;
     if len(&v) <= TOPIC_MAX && !v.chars().any(is_forbidden_multiline_control) {
         Ok(v)
     } else {

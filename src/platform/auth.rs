@@ -6,6 +6,7 @@
 use super::{config, crypto, http, internal};
 use crate::core::auth::{verify_token, Claims};
 use crate::core::error::{ApiError, ErrorCode};
+use crate::core::http_rules::{origin_allowed, sign_in_allowed};
 use worker::{Env, Method, Request};
 
 pub const COOKIE_NAME: &str = "chat_session";
@@ -80,21 +81,38 @@ pub fn check_origin(req: &Request, env: &Env) -> Result<(), ApiError> {
     let origin = req.headers().get("Origin").ok().flatten();
     let own = http::origin(req);
     let allowed = config::var(env, "ALLOWED_ORIGINS").unwrap_or_default();
-    let ok = origin.as_deref().is_some_and(|o| {
-        Some(o) == own.as_deref()
-            || allowed
-                .split(',')
-                .map(str::trim)
-                .any(|a| !a.is_empty() && a == o)
-    });
-    if ok {
+    if origin
+        .as_deref()
+        .is_some_and(|o| origin_allowed(o, own.as_deref(), &allowed))
+    {
         Ok(())
     } else {
-        Err(ApiError::new(
-            ErrorCode::BadOrigin,
-            "This request came from another site and was refused.",
-        ))
+        Err(bad_origin())
     }
+}
+
+/// Register and login: a browser request from another site is refused, so a
+/// cross-site page cannot sign its visitor into the attacker's account (login
+/// CSRF). Clients that send neither `Origin` nor `Sec-Fetch-Site` are not
+/// browsers and pass (the rule is [`sign_in_allowed`]).
+pub fn check_sign_in_site(req: &Request, env: &Env) -> Result<(), ApiError> {
+    let headers = req.headers();
+    let origin = headers.get("Origin").ok().flatten();
+    let site = headers.get("Sec-Fetch-Site").ok().flatten();
+    let own = http::origin(req);
+    let allowed = config::var(env, "ALLOWED_ORIGINS").unwrap_or_default();
+    if sign_in_allowed(origin.as_deref(), site.as_deref(), own.as_deref(), &allowed) {
+        Ok(())
+    } else {
+        Err(bad_origin())
+    }
+}
+
+fn bad_origin() -> ApiError {
+    ApiError::new(
+        ErrorCode::BadOrigin,
+        "This request came from another site and was refused.",
+    )
 }
 
 async fn ensure_session_alive(env: &Env, claims: &Claims) -> Result<(), ApiError> {

@@ -7,8 +7,13 @@
 //! surface as the runtime's own 500 instead of panicking.
 
 use crate::core::error::{ApiError, ErrorCode};
+pub use crate::core::http_rules::is_https_url;
+use crate::core::http_rules::is_json_content_type;
 use wasm_bindgen::prelude::*;
+use worker::js_sys::{Reflect, Uint8Array};
 use worker::url::form_urlencoded;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Request, Response, Result};
 
 /// Content-Security-Policy for everything we serve: only our own scripts,
@@ -17,10 +22,11 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers every response carries. Headers of a fetched
-/// response (a static asset) are immutable, so they are copied into a new set;
-/// a WebSocket upgrade (101) passes through untouched.
-pub fn secure(resp: Response) -> Result<Response> {
+/// Adds the security headers every response carries, and `hsts` (the
+/// `Strict-Transport-Security` value, on https only) when given. Headers of a
+/// fetched response (a static asset) are immutable, so they are copied into a
+/// new set; a WebSocket upgrade (101) passes through untouched.
+pub fn secure(resp: Response, hsts: Option<&str>) -> Result<Response> {
     if resp.status_code() == 101 {
         return Ok(resp);
     }
@@ -35,6 +41,9 @@ pub fn secure(resp: Response) -> Result<Response> {
     headers.set("X-Content-Type-Options", "nosniff")?;
     headers.set("Referrer-Policy", "strict-origin-when-cross-origin")?;
     headers.set("X-Frame-Options", "DENY")?;
+    if let Some(hsts) = hsts {
+        headers.set("Strict-Transport-Security", hsts)?;
+    }
     let status = resp.status_code();
     let (_, body) = resp.into_parts();
     Ok(Response::builder()
@@ -74,7 +83,26 @@ pub fn internal(context: &str, detail: impl std::fmt::Display) -> ApiError {
     ApiError::internal()
 }
 
-/// Reads a request body, refusing more than `max` bytes with 413.
+/// Reads a JSON request body: 415 unless the `Content-Type` says JSON (so a
+/// cross-site form can never post one), then as [`read_body`].
+pub async fn read_json_body(
+    req: &mut Request,
+    max: usize,
+) -> std::result::Result<Vec<u8>, ApiError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    if !is_json_content_type(content_type.as_deref()) {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "This endpoint takes a JSON body: send it with Content-Type: application/json.",
+        ));
+    }
+    read_body(req, max).await
+}
+
+/// Reads a request body, refusing more than `max` bytes with 413. A declared
+/// `Content-Length` over the cap is refused before anything is read; a body
+/// without one (chunked) is counted chunk by chunk as it streams in, and the
+/// first chunk past the cap cancels the stream, so the rest is never read.
 pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<Vec<u8>, ApiError> {
     let declared = req.headers().get("Content-Length").ok().flatten();
     if declared
@@ -83,14 +111,36 @@ pub async fn read_body(req: &mut Request, max: usize) -> std::result::Result<Vec
     {
         return Err(too_large(max));
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| internal("reading the request body", e))?;
-    if bytes.len() > max {
-        return Err(too_large(max));
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| internal("reading the request body", format!("{e:?}")))?;
+        let done = Reflect::get(&step, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(bytes);
+        }
+        let chunk: Uint8Array = Reflect::get(&step, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|v| v.dyn_into().ok())
+            .ok_or_else(|| internal("reading the request body", "a chunk is not bytes"))?;
+        let start = bytes.len();
+        let len = usize::try_from(chunk.length()).unwrap_or(usize::MAX);
+        if len > max - start {
+            // Whatever the cancel answers, the body is refused.
+            let _ = JsFuture::from(reader.cancel()).await;
+            return Err(too_large(max));
+        }
+        bytes.resize(start + len, 0);
+        chunk.copy_to(&mut bytes[start..]);
     }
-    Ok(bytes)
 }
 
 fn too_large(max: usize) -> ApiError {
@@ -127,12 +177,6 @@ fn query_of(url: &str) -> &str {
 /// Whether the request came over https.
 pub fn is_https(req: &Request) -> bool {
     is_https_url(&req.inner().url())
-}
-
-/// Whether a serialized URL's scheme is https (schemes are case-insensitive).
-pub fn is_https_url(url: &str) -> bool {
-    url.get(..6)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
 }
 
 #[wasm_bindgen]

@@ -5,13 +5,15 @@
 
 use super::{http, routes_accounts, routes_rooms};
 use crate::core::error::ApiError;
+use crate::core::http_rules::{api_segments, strict_transport_security};
 use worker::{Env, Method, Request, Response};
 
 /// Handles one request. Never fails: a broken runtime still yields a plain 500.
 pub async fn handle(req: Request, env: Env) -> Response {
+    let hsts = strict_transport_security(&req.inner().url());
     let resp = match dispatch(req, env).await {
-        Ok(resp) => http::secure(resp),
-        Err(err) => http::error(&err).and_then(http::secure),
+        Ok(resp) => http::secure(resp, hsts),
+        Err(err) => http::error(&err).and_then(|r| http::secure(r, hsts)),
     };
     resp.unwrap_or_else(|e| {
         worker::console_error!("could not build a response: {e}");
@@ -29,10 +31,10 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         return assets(req, &env).await;
     }
     let method = req.method();
-    let segments: Vec<String> = path
-        .trim_start_matches("/api")
-        .split('/')
-        .filter(|s| !s.is_empty())
+    // `/api/` comes off exactly once: `/api/api/me` and `/api/apime` are not `/api/me`.
+    let segments: Vec<String> = api_segments(&path)
+        .ok_or_else(not_found)?
+        .into_iter()
         .map(str::to_string)
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();

@@ -34,7 +34,8 @@ pub async fn route(req: Request, env: &Env, method: Method, segs: &[&str]) -> An
 
 async fn register(mut req: Request, env: &Env) -> Answer {
     auth::secret(env)?;
-    let body: RegisterRequest = parse_json(&http::read_body(&mut req, BODY_MAX_BYTES).await?)?;
+    auth::check_sign_in_site(&req, env)?;
+    let body: RegisterRequest = parse_json(&http::read_json_body(&mut req, BODY_MAX_BYTES).await?)?;
     let account = body.validate()?;
     let call = serde_json::json!({
         "username": account.username,
@@ -48,7 +49,8 @@ async fn register(mut req: Request, env: &Env) -> Answer {
 
 async fn login(mut req: Request, env: &Env) -> Answer {
     auth::secret(env)?;
-    let body: LoginRequest = parse_json(&http::read_body(&mut req, BODY_MAX_BYTES).await?)?;
+    auth::check_sign_in_site(&req, env)?;
+    let body: LoginRequest = parse_json(&http::read_json_body(&mut req, BODY_MAX_BYTES).await?)?;
     let username = body.account_name()?;
     let call = serde_json::json!({"username": username, "password": body.password});
     let stub = internal::stub(env, "ACCOUNTS", &username)?;
@@ -111,7 +113,7 @@ async fn me(req: Request, env: &Env) -> Answer {
 
 async fn patch_me(mut req: Request, env: &Env) -> Answer {
     let caller = auth::authenticate(&req, env).await?;
-    let bytes = http::read_body(&mut req, BODY_MAX_BYTES).await?;
+    let bytes = http::read_json_body(&mut req, BODY_MAX_BYTES).await?;
     // The account object parses it as a ProfilePatch and validates every field
     // before changing anything; its refusal comes back unchanged.
     let body: serde_json::Value = parse_json(&bytes)?;

@@ -214,9 +214,9 @@ fn path_room(raw: &str) -> Result<String, ApiError> {
     validate::room_name(raw).map_err(|_| ApiError::not_found("No such room."))
 }
 
-/// Reads and parses a JSON request body (64 KiB at most).
+/// Reads and parses a JSON request body (`application/json`, 64 KiB at most).
 async fn read_json<T: serde::de::DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
-    let bytes = http::read_body(req, validate::BODY_MAX_BYTES).await?;
+    let bytes = http::read_json_body(req, validate::BODY_MAX_BYTES).await?;
     parse_json(&bytes)
 }
 

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, BASE } from './lib.mjs';
-import { openPage, signUp, createRoom, joinByUrl, composer, send, texts, until, uniq } from './ui.mjs';
+import { openPage, signUp, createRoom, joinByUrl, composer, send, texts, until, uniq, PASSWORD } from './ui.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -106,5 +106,39 @@ test('a failed message can be retried or discarded', async () => {
   await a.page.reload();
   await a.page.locator('.msgs .msg', { hasText: 'doomed one' }).waitFor();
   assert.equal(await a.page.locator('.msg', { hasText: 'doomed two' }).count(), 0);
+  await a.context.close();
+});
+
+test('signing out forgets the messages that were not sent', async () => {
+  const a = await openPage(browser, { base: BASE });
+  const username = await signUp(a.page, 'sgo');
+  const room = uniq('signout-');
+  await createRoom(a.page, room);
+  let blocked = true;
+  await a.context.routeWebSocket(/\/socket/, (ws) => {
+    if (blocked) { ws.close({ code: 1011, reason: 'test: network down' }); return; }
+    ws.connectToServer();
+  });
+  await a.page.reload();
+  await a.page.getByText(/Reconnecting…|Connecting…/).first().waitFor();
+  await send(a.page, 'written before signing out');
+  await a.page.locator('.pending-list .msg', { hasText: 'written before signing out' }).waitFor();
+
+  await a.page.getByRole('button', { name: 'Sign out' }).click();
+  await a.page.locator('#auth-username').waitFor();
+  const saved = await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chat.outbox')).length);
+  assert.equal(saved, 0, 'the outbox is cleared on sign out');
+
+  // Signing in again (the network is back) sends nothing of the old session.
+  blocked = false;
+  await a.page.locator('#auth-username').fill(username);
+  await a.page.getByLabel('Password').fill(PASSWORD);
+  await a.page.locator('#auth-submit').click();
+  await a.page.goto(`/rooms/${room}`);
+  await composer(a.page).waitFor();
+  await send(a.page, 'after signing in again');
+  await a.page.locator('.msgs .msg', { hasText: 'after signing in again' }).waitFor();
+  assert.ok(!(await texts(a.page)).includes('written before signing out'));
+  assert.equal(await a.page.locator('.pending-list .msg').count(), 0);
   await a.context.close();
 });

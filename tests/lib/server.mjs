@@ -76,6 +76,7 @@ export async function startServer(opts = {}) {
   const args = ['wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', stateDir, '--show-interactive-dev-session=false', '--log-level', opts.logLevel ?? 'info'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  args.push(...(opts.extraArgs ?? []));
   const child = spawn('npx', args, {
     cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
