@@ -10,6 +10,7 @@ pub mod error;
 #[cfg(test)]
 mod fuzz_tests;
 pub mod http_rules;
+pub mod idempotency;
 pub mod invisible;
 pub mod json;
 pub mod permissions;
@@ -17,7 +18,10 @@ pub mod profile;
 pub mod protocol;
 pub mod rate_limit;
 pub mod room;
+pub mod room_changes;
 pub mod room_commands;
+#[cfg(test)]
+mod room_frames_tests;
 pub mod room_sessions;
 #[cfg(test)]
 mod room_sessions_tests;

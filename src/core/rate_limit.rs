@@ -1,8 +1,16 @@
-//! The two rate limits of the contract, with time passed in as milliseconds.
+//! The rate limits, with time passed in as milliseconds.
 //!
 //! - [`TokenBucket`]: message sends, a burst of 10 per user per room refilled
 //!   at 1 per second (both adjustable through `CHAT_SEND_BURST` /
 //!   `CHAT_SEND_PER_SEC`, read once into [`RateSettings`]).
+//! - The same bucket, with fixed settings, for every other change a socket
+//!   can make (`edit`, `delete`, `react`: one shared bucket, a burst of
+//!   [`CHANGE_BURST`] refilled at [`CHANGE_PER_SEC`]) and for `history`
+//!   requests (their own bucket, [`HISTORY_BURST`] and [`HISTORY_PER_SEC`]).
+//!   The contract names only the send limit; without these, one socket could
+//!   rewrite, react or read history as fast as it can write frames. The web
+//!   client mirrors them (`public/limits.js`). [`UserBuckets`] holds one
+//!   user's three buckets in one room.
 //! - [`LoginThrottle`]: after 5 failed logins for one account within 15
 //!   minutes, every login for it is refused until the oldest of those failures
 //!   is 15 minutes old. It lives in the account's stored state so the lock
@@ -14,6 +22,15 @@ use super::error::ApiError;
 
 pub const SEND_BURST_DEFAULT: u32 = 10;
 pub const SEND_PER_SEC_DEFAULT: f64 = 1.0;
+/// `edit`, `delete` and `react` together, per user per room: a burst of 20
+/// (a quick run of reactions or a clean-up of several messages), then 2 a
+/// second.
+pub const CHANGE_BURST: u32 = 20;
+pub const CHANGE_PER_SEC: f64 = 2.0;
+/// `history` frames per user per room: 10 pages (500 messages at the default
+/// page size) at once while scrolling back, then one a second.
+pub const HISTORY_BURST: u32 = 10;
+pub const HISTORY_PER_SEC: f64 = 1.0;
 pub const LOGIN_MAX_FAILURES: usize = 5;
 pub const LOGIN_WINDOW_MS: u64 = 15 * 60 * 1000;
 
@@ -69,6 +86,52 @@ pub fn send_limited(retry_after_ms: u64) -> ApiError {
         retry_after_ms,
         "You are sending messages too quickly. Wait a moment and try again.",
     )
+}
+
+/// The `rate_limited` error for a refused `edit`, `delete` or `react`.
+pub fn change_limited(retry_after_ms: u64) -> ApiError {
+    ApiError::rate_limited(
+        retry_after_ms,
+        "You are changing messages too quickly. Wait a moment and try again.",
+    )
+}
+
+/// The `rate_limited` error for a refused `history` request.
+pub fn history_limited(retry_after_ms: u64) -> ApiError {
+    ApiError::rate_limited(
+        retry_after_ms,
+        "You are loading history too quickly. Wait a moment and try again.",
+    )
+}
+
+/// One user's buckets in one room: sends (under [`RateSettings`]), other
+/// changes and history requests (fixed settings). Each starts full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserBuckets {
+    pub send: TokenBucket,
+    change: TokenBucket,
+    history: TokenBucket,
+}
+
+impl UserBuckets {
+    pub fn new(rates: &RateSettings, now_ms: u64) -> UserBuckets {
+        UserBuckets {
+            send: TokenBucket::new(rates.burst, now_ms),
+            change: TokenBucket::new(CHANGE_BURST, now_ms),
+            history: TokenBucket::new(HISTORY_BURST, now_ms),
+        }
+    }
+
+    /// Takes one `edit`, `delete` or `react`, or says how long to wait.
+    pub fn take_change(&mut self, now_ms: u64) -> Result<(), u64> {
+        self.change.try_take(now_ms, CHANGE_BURST, CHANGE_PER_SEC)
+    }
+
+    /// Takes one `history` request, or says how long to wait.
+    pub fn take_history(&mut self, now_ms: u64) -> Result<(), u64> {
+        self.history
+            .try_take(now_ms, HISTORY_BURST, HISTORY_PER_SEC)
+    }
 }
 
 /// The `rate_limited` error for a locked login.
@@ -332,6 +395,27 @@ mod tests {
                 "{b:?} {r:?}"
             );
         }
+    }
+
+    #[test]
+    fn changes_and_history_have_their_own_buckets() {
+        let rates = RateSettings::default();
+        let mut b = UserBuckets::new(&rates, T0);
+        for _ in 0..CHANGE_BURST {
+            assert_eq!(b.take_change(T0), Ok(()));
+        }
+        // 2 a second: the next change in 500 ms.
+        assert_eq!(b.take_change(T0), Err(500));
+        // Sends and history are untouched by the spent change bucket.
+        assert!(rates.take(&mut b.send, T0).is_ok());
+        for _ in 0..HISTORY_BURST {
+            assert_eq!(b.take_history(T0), Ok(()));
+        }
+        assert_eq!(b.take_history(T0), Err(1000));
+        assert!(b.take_change(T0 + 500).is_ok());
+        assert!(b.take_history(T0 + 1000).is_ok());
+        assert_eq!(change_limited(500).retry_after_ms, Some(500));
+        assert_eq!(history_limited(1000).status(), 429);
     }
 
     #[test]

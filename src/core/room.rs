@@ -43,7 +43,7 @@ use std::sync::Arc;
 use super::directory::{activity_report_due, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiError, ApiResult};
 use super::protocol::{RoomInfo, ServerFrame};
-use super::rate_limit::{RateSettings, TokenBucket};
+use super::rate_limit::{RateSettings, UserBuckets};
 use super::room_state::RoomState;
 use super::store::{Appended, RoomStore, StoredEvent};
 
@@ -137,7 +137,8 @@ pub struct Room {
     pub(super) sockets: BTreeMap<SocketId, Conn>,
     /// Open sockets per user; a user is online while this is above zero.
     pub(super) online: HashMap<String, usize>,
-    pub(super) buckets: HashMap<String, TokenBucket>,
+    /// Rate-limit buckets per user (sends, other changes, history).
+    pub(super) buckets: HashMap<String, UserBuckets>,
     /// When each user's last `typing` went out.
     pub(super) typing: HashMap<String, u64>,
     /// When this room last reported message activity to the directory

@@ -79,9 +79,20 @@ impl H {
         let socket = SocketId(self.next_socket);
         self.next_socket += 1;
         let sid = format!("sid-{user}");
-        let effects = self
+        let connected = self
             .room
             .on_connect(&self.store, socket, user, &sid, since)?;
+        // As the Durable Object does: the effects, then the replay's pages.
+        let mut effects = connected.effects;
+        if let Some(mut replay) = connected.replay {
+            loop {
+                let page = self.room.replay_page(&self.store, &mut replay);
+                if page.is_empty() {
+                    break;
+                }
+                effects.extend(page);
+            }
+        }
         Ok((socket, effects))
     }
 

@@ -14,7 +14,8 @@
 //!
 //! A suggested SQLite layout:
 //! ```text
-//! events   (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, author TEXT, client_id TEXT)
+//! events   (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, author TEXT, client_id TEXT,
+//!           fingerprint TEXT)
 //!          + UNIQUE INDEX ON events(author, client_id) WHERE client_id IS NOT NULL
 //! messages (seq INTEGER PRIMARY KEY, author TEXT NOT NULL, deleted INTEGER NOT NULL,
 //!           body TEXT NOT NULL)  -- body = the Message as JSON
@@ -22,19 +23,33 @@
 //! reads    (username TEXT PRIMARY KEY, seq INTEGER NOT NULL)
 //! ```
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::error::{ApiError, ApiResult};
-use super::protocol::Message;
+use super::protocol::{Message, ServerFrame};
 use super::room_state::RoomState;
 
 /// Identifies a client's change for idempotency: the same author sending the
-/// same `client_id` again is the same change.
+/// same `client_id` again is the same change, if it asks for the same thing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChangeKey {
     pub author: String,
     pub client_id: String,
+    /// What the key was used for (see [`super::idempotency::fingerprint`]),
+    /// stored with the key. `None` only for changes stored before
+    /// fingerprints existed.
+    pub fingerprint: Option<String>,
+}
+
+/// A change stored before under the same author and `client_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorChange {
+    /// The `seq` of the event it created.
+    pub seq: u64,
+    /// Its fingerprint; `None` when it was stored before fingerprints existed.
+    pub fingerprint: Option<String>,
 }
 
 /// One durable event, ready to store.
@@ -55,13 +70,14 @@ pub struct StoredEvent {
 }
 
 /// What [`RoomStore::append_change`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Appended {
     /// The event is stored.
     Stored,
-    /// The same change (author and `client_id`) was stored before, as the
-    /// event with this `seq`; nothing was written.
-    Repeat(u64),
+    /// A change with the same author and `client_id` was stored before;
+    /// nothing was written. Whether it is the same change is the room's to
+    /// decide (by the fingerprints).
+    Repeat(PriorChange),
 }
 
 /// Storage for one room. Every method is synchronous and atomic.
@@ -85,8 +101,8 @@ pub trait RoomStore {
     /// saves a query per message. The default looks up, then appends.
     fn append_change(&mut self, event: &StoredEvent) -> ApiResult<Appended> {
         if let Some(key) = &event.change {
-            if let Some(seq) = self.find_change(&key.author, &key.client_id)? {
-                return Ok(Appended::Repeat(seq));
+            if let Some(prior) = self.find_change(&key.author, &key.client_id)? {
+                return Ok(Appended::Repeat(prior));
             }
         }
         self.append(event)?;
@@ -94,10 +110,18 @@ pub trait RoomStore {
     }
     /// The `seq` of the newest stored event, 0 when there is none.
     fn last_seq(&self) -> ApiResult<u64>;
-    /// The `seq` of the event stored for this change, if it was made before.
-    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>>;
-    /// The frame texts of every event with `seq > after`, in `seq` order.
-    fn events_after(&self, after: u64) -> ApiResult<Vec<String>>;
+    /// The change stored under this author and `client_id`, if any.
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<PriorChange>>;
+    /// At most `limit` events with `after < seq <= upto`, in `seq` order, as
+    /// (`seq`, frame text). A resume reads its replay a page at a time through
+    /// this, so it never holds the whole window in memory.
+    fn events_page(&self, after: u64, upto: u64, limit: u32) -> ApiResult<Vec<(u64, String)>>;
+    /// A message is being deleted: forget its text everywhere it is stored.
+    /// The event that created message `target` becomes `tombstone_frame`
+    /// (its `message` frame as a tombstone), and every `edit` event of it
+    /// keeps its place and fields but gets `"text": ""`. (The message row is
+    /// replaced by the delete event's own `message`, as for any change.)
+    fn redact(&mut self, target: u64, tombstone_frame: &str) -> ApiResult<()>;
 
     /// The message whose `seq` is `seq`, as it is now; `None` when no message
     /// has that `seq` (including when the `seq` is another kind of event).
@@ -120,10 +144,13 @@ pub struct MemoryStore {
     state: Option<RoomState>,
     reads: BTreeMap<String, u64>,
     events: BTreeMap<u64, String>,
-    changes: HashMap<(String, String), u64>,
+    changes: HashMap<(String, String), PriorChange>,
     messages: BTreeMap<u64, Message>,
     /// Test hook: when set, the next write fails with `internal`.
     pub fail_next_write: bool,
+    /// Test record: how many events each [`RoomStore::events_page`] call
+    /// returned, in order.
+    pub pages_read: RefCell<Vec<usize>>,
 }
 
 impl MemoryStore {
@@ -139,6 +166,15 @@ impl MemoryStore {
     /// Every stored event `seq`, ascending.
     pub fn event_seqs(&self) -> Vec<u64> {
         self.events.keys().copied().collect()
+    }
+
+    /// The frame texts of every event with `seq > after`, in `seq` order.
+    pub fn events_after(&self, after: u64) -> ApiResult<Vec<String>> {
+        Ok(self
+            .events
+            .range(after.saturating_add(1)..)
+            .map(|(_, f)| f.clone())
+            .collect())
     }
 
     /// True when nothing at all is stored.
@@ -188,8 +224,13 @@ impl RoomStore for MemoryStore {
         }
         self.events.insert(event.seq, event.frame.to_string());
         if let Some(key) = &event.change {
-            self.changes
-                .insert((key.author.clone(), key.client_id.clone()), event.seq);
+            self.changes.insert(
+                (key.author.clone(), key.client_id.clone()),
+                PriorChange {
+                    seq: event.seq,
+                    fingerprint: key.fingerprint.clone(),
+                },
+            );
         }
         if let Some(m) = &event.message {
             self.messages.insert(m.seq, m.clone());
@@ -201,19 +242,62 @@ impl RoomStore for MemoryStore {
         Ok(self.events.keys().next_back().copied().unwrap_or(0))
     }
 
-    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>> {
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<PriorChange>> {
         Ok(self
             .changes
             .get(&(author.to_string(), client_id.to_string()))
-            .copied())
+            .cloned())
     }
 
-    fn events_after(&self, after: u64) -> ApiResult<Vec<String>> {
-        Ok(self
+    fn events_page(&self, after: u64, upto: u64, limit: u32) -> ApiResult<Vec<(u64, String)>> {
+        let page: Vec<(u64, String)> = if upto > after {
+            self.events
+                .range(after.saturating_add(1)..=upto)
+                .take(limit as usize)
+                .map(|(seq, f)| (*seq, f.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.pages_read.borrow_mut().push(page.len());
+        Ok(page)
+    }
+
+    fn redact(&mut self, target: u64, tombstone_frame: &str) -> ApiResult<()> {
+        self.write()?;
+        let mut edits = Vec::new();
+        for text in self
             .events
-            .range(after.saturating_add(1)..)
-            .map(|(_, f)| f.clone())
-            .collect())
+            .range(target.saturating_add(1)..)
+            .map(|(_, t)| t)
+        {
+            if let Ok(ServerFrame::Edit {
+                seq,
+                target: t,
+                edited_at,
+                by,
+                ..
+            }) = serde_json::from_str::<ServerFrame>(text)
+            {
+                if t == target {
+                    let redacted = ServerFrame::Edit {
+                        seq,
+                        target,
+                        text: String::new(),
+                        edited_at,
+                        by,
+                    };
+                    edits.push((seq, redacted.encode()?));
+                }
+            }
+        }
+        for (seq, text) in edits {
+            self.events.insert(seq, text.to_string());
+        }
+        if let Some(frame) = self.events.get_mut(&target) {
+            *frame = tombstone_frame.to_string();
+        }
+        Ok(())
     }
 
     fn message(&self, seq: u64) -> ApiResult<Option<Message>> {
@@ -277,6 +361,7 @@ mod tests {
             change: message.as_ref().map(|m| ChangeKey {
                 author: m.author.clone(),
                 client_id: m.client_id.clone(),
+                fingerprint: Some(format!("f{}", m.seq)),
             }),
             message,
         }
@@ -300,6 +385,16 @@ mod tests {
         assert!(!more);
         assert!(s.message(1).unwrap().is_none());
         assert_eq!(s.events_after(4).unwrap(), ["{\"seq\":5}", "{\"seq\":6}"]);
+        assert_eq!(
+            s.events_page(1, 6, 2).unwrap(),
+            [
+                (2, "{\"seq\":2}".to_string()),
+                (3, "{\"seq\":3}".to_string())
+            ]
+        );
+        assert_eq!(s.events_page(4, 5, 10).unwrap().len(), 1);
+        assert!(s.events_page(6, 6, 10).unwrap().is_empty());
+        assert!(s.events_page(6, 2, 10).unwrap().is_empty());
         assert_eq!(s.last_seq().unwrap(), 6);
     }
 
@@ -313,7 +408,13 @@ mod tests {
         // The same author and client_id again, under a later seq: nothing written.
         let mut again = ev(2, Some(msg(2, "a")));
         again.change = ev(1, Some(msg(1, "a"))).change;
-        assert_eq!(s.append_change(&again).unwrap(), Appended::Repeat(1));
+        assert_eq!(
+            s.append_change(&again).unwrap(),
+            Appended::Repeat(PriorChange {
+                seq: 1,
+                fingerprint: Some("f1".into())
+            })
+        );
         assert_eq!(s.event_seqs(), [1]);
         assert!(s.message(2).unwrap().is_none());
     }
@@ -336,7 +437,7 @@ mod tests {
         assert_eq!(s.count_unread(0, "a").unwrap(), 1);
         assert_eq!(s.count_unread(0, "c").unwrap(), 2);
         assert_eq!(s.count_unread(2, "c").unwrap(), 0);
-        assert_eq!(s.find_change("b", "c2").unwrap(), Some(2));
+        assert_eq!(s.find_change("b", "c2").unwrap().map(|p| p.seq), Some(2));
         s.wipe().unwrap();
         assert!(s.is_empty());
     }

@@ -60,6 +60,7 @@ use crate::core::protocol::ServerFrame;
 use crate::core::rate_limit::RateSettings;
 use crate::core::room::{close_code, Effect, Room, SocketId};
 use crate::core::room_commands::RoomCommand;
+use crate::core::room_socket::{Incoming, Replay};
 
 /// The only ping spelling the runtime answers without waking the room.
 const PING: &str = r#"{"type":"ping"}"#;
@@ -160,13 +161,15 @@ impl DurableObject for RoomObject {
 impl RoomObject {
     #[wasm_bindgen(js_name = webSocketMessage)]
     pub fn web_socket_message(&self, ws: web_sys::WebSocket, message: JsValue) -> JsValue {
-        let text = match message.as_string() {
-            Some(s) => s,
-            // Frames are JSON text; a binary frame is read as (lossy) text so
-            // the core applies the same size and format rules to it.
-            None => String::from_utf8_lossy(&Uint8Array::new(&message).to_vec()).into_owned(),
+        let frame = match message.as_string() {
+            Some(s) => Incoming::Text(s),
+            // Frames are JSON text: a binary one is refused by its size alone,
+            // never decoded (a lossy decoding could triple it past 16 KiB).
+            None => Incoming::Binary {
+                len: Uint8Array::new(&message).length() as usize,
+            },
         };
-        let later = self.on_frame(&ws.into(), text);
+        let later = self.on_frame(&ws.into(), frame);
         self.follow_up_later(later)
     }
 
@@ -368,7 +371,7 @@ impl RoomObject {
         self.ensure_loaded()?;
         let id = self.new_socket_id()?;
         let store = SqlStore::new(self.sql.clone());
-        let effects =
+        let connected =
             self.with_room(|r| r.on_connect(&store, id, &info.username, &info.sid, info.since))??;
         let att = Attachment {
             id: id.0,
@@ -390,8 +393,27 @@ impl RoomObject {
                 return Err(e);
             }
         };
-        let _ = self.deliver(effects);
+        let _ = self.deliver(connected.effects);
+        if let Some(replay) = connected.replay {
+            self.replay(&store, replay);
+        }
         Response::from_websocket(client).map_err(|e| http::internal("a socket upgrade", e))
+    }
+
+    /// Sends a resume's replay a page at a time ([`Room::replay_page`]),
+    /// flushing each page before reading the next, so neither the room nor
+    /// the batch queue ever holds more than a page of it.
+    fn replay(&self, store: &SqlStore, mut replay: Replay) {
+        loop {
+            let page = self
+                .with_room(|r| r.replay_page(store, &mut replay))
+                .unwrap_or_default();
+            if page.is_empty() {
+                return;
+            }
+            let _ = self.deliver(page);
+            self.sockets.borrow_mut().flush_pending(crypto::now_ms());
+        }
     }
 
     /// Accepts the server end of a new pair as a hibernatable socket.
@@ -421,7 +443,7 @@ impl RoomObject {
     }
 
     /// One frame from a socket. Returns the effects for other objects.
-    fn on_frame(&self, ws: &WebSocket, text: String) -> Later {
+    fn on_frame(&self, ws: &WebSocket, frame: Incoming) -> Later {
         if let Err(e) = self.ensure_loaded() {
             send_error(ws, &e);
             return Later::none();
@@ -454,7 +476,7 @@ impl RoomObject {
                 return Err(Vec::new());
             };
             let mut store = SqlStore::new(sql);
-            let effects = room.handle_frame(&mut store, id, &text, now);
+            let effects = room.handle_incoming(&mut store, id, &frame, now);
             // The core answered a failed write with an error frame; roll back
             // whatever part of the frame's writes did land.
             if store.write_failed() {

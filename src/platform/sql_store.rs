@@ -5,7 +5,8 @@
 //! `core::store` suggests:
 //!
 //! ```text
-//! events   (seq PK, frame, author, client_id) + UNIQUE (author, client_id)
+//! events   (seq PK, frame, author, client_id, fingerprint) + UNIQUE (author, client_id)
+//!          + an index of edit events by their target (for redaction)
 //! messages (seq PK, author, deleted, body)   -- body = the Message as JSON
 //!          (a new message's row is written by a trigger from its event row)
 //! state    (id = 1, body)                    -- RoomState as JSON
@@ -25,11 +26,14 @@ use super::sqlite::{Arg, Sql};
 use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
-use crate::core::store::{Appended, RoomStore, StoredEvent};
+use crate::core::store::{Appended, PriorChange, RoomStore, StoredEvent};
 
 use super::http;
 
-/// Creates the tables if they are missing (idempotent; run by a room's creation).
+/// Creates the tables if they are missing (idempotent; run by a room's
+/// creation and on every load). Columns added since the first version are
+/// not here but in [`ADDED_COLUMNS`], so new and old rooms get them the same
+/// way.
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -39,6 +43,11 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_change ON events(author, client_id)
     WHERE client_id IS NOT NULL;
+-- The edit events of a message, found by their target when the message is
+-- deleted and its text redacted (see `redact`). An index on expressions, so
+-- rooms stored before it need no new column: creating it indexes their edits.
+CREATE INDEX IF NOT EXISTS events_edits ON events(json_extract(frame, '$.target'))
+    WHERE substr(frame, 1, 15) = '{"type":"edit",';
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY,
     author TEXT NOT NULL,
@@ -64,6 +73,15 @@ CREATE TABLE IF NOT EXISTS reads (
 );
 "#;
 
+/// Columns added to `events` after the first version: (name, the statement
+/// that adds it). A room stored before has no such column; ALTER TABLE adds
+/// it with NULL in every existing row (for `fingerprint`: "stored before
+/// fingerprints", which the core accepts as it did then).
+const ADDED_COLUMNS: [(&str, &str); 1] = [(
+    "fingerprint",
+    "ALTER TABLE events ADD COLUMN fingerprint TEXT",
+)];
+
 /// A room's storage.
 #[derive(Clone)]
 pub struct SqlStore {
@@ -88,25 +106,34 @@ impl SqlStore {
         result
     }
 
-    /// The change key of an event as bindings (`NULL`s for room events).
-    fn change_args(event: &StoredEvent) -> (Arg, Arg) {
+    /// The change key of an event as bindings (`NULL`s for room events):
+    /// author, `client_id`, fingerprint.
+    fn change_args(event: &StoredEvent) -> [Arg; 3] {
         match &event.change {
-            Some(k) => (
+            Some(k) => [
                 Arg::from(k.author.as_str()),
                 Arg::from(k.client_id.as_str()),
-            ),
-            None => (Arg::Null, Arg::Null),
+                Arg::from(k.fingerprint.as_deref()),
+            ],
+            None => [Arg::Null, Arg::Null, Arg::Null],
         }
     }
 
     /// The event row, then the message row (if any).
     fn append_rows(&self, event: &StoredEvent) -> ApiResult<()> {
-        let (author, client_id) = Self::change_args(event);
+        let [author, client_id, fingerprint] = Self::change_args(event);
         // A duplicate seq or change key fails here (primary key / unique
         // index), before the message row is touched.
         self.sql.run(
-            "INSERT INTO events (seq, frame, author, client_id) VALUES (?, ?, ?, ?)",
-            &[event.seq.into(), frame_arg(event), author, client_id],
+            "INSERT INTO events (seq, frame, author, client_id, fingerprint) \
+             VALUES (?, ?, ?, ?, ?)",
+            &[
+                event.seq.into(),
+                frame_arg(event),
+                author,
+                client_id,
+                fingerprint,
+            ],
         )?;
         self.message_row(event)
     }
@@ -114,20 +141,27 @@ impl SqlStore {
     /// The event row unless its change key is already stored (one statement:
     /// nothing is inserted and no row comes back), then the message row.
     fn append_change_rows(&self, event: &StoredEvent) -> ApiResult<Appended> {
-        let (author, client_id) = Self::change_args(event);
+        let [author, client_id, fingerprint] = Self::change_args(event);
         let inserted = self.sql.query(
-            "INSERT INTO events (seq, frame, author, client_id) VALUES (?, ?, ?, ?) \
+            "INSERT INTO events (seq, frame, author, client_id, fingerprint) \
+             VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (author, client_id) WHERE client_id IS NOT NULL DO NOTHING \
              RETURNING seq",
-            &[event.seq.into(), frame_arg(event), author, client_id],
+            &[
+                event.seq.into(),
+                frame_arg(event),
+                author,
+                client_id,
+                fingerprint,
+            ],
         )?;
         if inserted.is_empty() {
             let key = event.change.as_ref();
-            let seq = match key {
+            let prior = match key {
                 Some(k) => self.find_change(&k.author, &k.client_id)?,
                 None => None,
             };
-            return seq.map(Appended::Repeat).ok_or_else(|| {
+            return prior.map(Appended::Repeat).ok_or_else(|| {
                 http::internal("storing an event", "neither inserted nor a repeat")
             });
         }
@@ -162,10 +196,27 @@ impl SqlStore {
         )
     }
 
-    /// Creates the tables (see [`SCHEMA`]). Only a room's creation calls it:
-    /// looking up a room that does not exist must store nothing.
+    /// Creates the tables (see [`SCHEMA`]) and adds the columns a room
+    /// stored by an older version lacks ([`ADDED_COLUMNS`]). A room's creation
+    /// and every load of an existing room call it; looking up a room that
+    /// does not exist must store nothing, so nothing else does.
     pub fn migrate(&self) -> ApiResult<()> {
-        self.sql.run(SCHEMA, &[])
+        self.sql.run(SCHEMA, &[])?;
+        // ALTER TABLE has no IF NOT EXISTS: read the table's definition
+        // (SQLite keeps it up to date with every ALTER) for the column.
+        let table = self
+            .sql
+            .one(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+                &[],
+            )?
+            .text("sql")?;
+        for (column, add) in ADDED_COLUMNS {
+            if !has_column(&table, column) {
+                self.sql.run(add, &[])?;
+            }
+        }
+        Ok(())
     }
 
     /// Has this object's database the room's tables (was a room ever created
@@ -177,6 +228,15 @@ impl SqlStore {
         )?;
         Ok(row.int("n")? > 0)
     }
+}
+
+/// Does a `CREATE TABLE` statement (as `sqlite_master` keeps it) define
+/// `column`? Our column names are plain words, never quoted or part of
+/// another column's name.
+fn has_column(create_table: &str, column: &str) -> bool {
+    create_table
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|word| word == column)
 }
 
 /// The frame as the same JavaScript string the broadcast will send.
@@ -254,23 +314,54 @@ impl RoomStore for SqlStore {
             .int("n")
     }
 
-    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<u64>> {
+    fn find_change(&self, author: &str, client_id: &str) -> ApiResult<Option<PriorChange>> {
+        // A NULL fingerprint (a row from before the column) reads as ''.
         let rows = self.sql.query(
-            "SELECT seq FROM events WHERE author = ? AND client_id = ?",
+            "SELECT seq, COALESCE(fingerprint, '') AS fingerprint FROM events \
+             WHERE author = ? AND client_id = ?",
             &[author.into(), client_id.into()],
         )?;
-        rows.first().map(|r| r.int("seq")).transpose()
+        rows.first()
+            .map(|r| {
+                let fingerprint = r.text("fingerprint")?;
+                Ok(PriorChange {
+                    seq: r.int("seq")?,
+                    fingerprint: (!fingerprint.is_empty()).then_some(fingerprint),
+                })
+            })
+            .transpose()
     }
 
-    fn events_after(&self, after: u64) -> ApiResult<Vec<String>> {
+    fn events_page(&self, after: u64, upto: u64, limit: u32) -> ApiResult<Vec<(u64, String)>> {
         self.sql
             .query(
-                "SELECT frame FROM events WHERE seq > ? ORDER BY seq",
-                &[after.into()],
+                "SELECT seq, frame FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                &[after.into(), upto.into(), u64::from(limit).into()],
             )?
             .iter()
-            .map(|r| r.text("frame"))
+            .map(|r| Ok((r.int("seq")?, r.text("frame")?)))
             .collect()
+    }
+
+    fn redact(&mut self, target: u64, tombstone_frame: &str) -> ApiResult<()> {
+        // The edits through the `events_edits` index (the same expressions as
+        // its definition, so SQLite uses it); `json_set` keeps every other
+        // field and the key order.
+        let result = self
+            .sql
+            .run(
+                "UPDATE events SET frame = json_set(frame, '$.text', '') \
+                 WHERE substr(frame, 1, 15) = '{\"type\":\"edit\",' \
+                 AND json_extract(frame, '$.target') = ?",
+                &[target.into()],
+            )
+            .and_then(|()| {
+                self.sql.run(
+                    "UPDATE events SET frame = ? WHERE seq = ?",
+                    &[tombstone_frame.into(), target.into()],
+                )
+            });
+        self.write(result)
     }
 
     fn message(&self, seq: u64) -> ApiResult<Option<Message>> {
