@@ -21,6 +21,15 @@ export const BODY_MAX_BYTES = 64 * 1024;
 export const AVATAR_MAX_BYTES = 512 * 1024;
 export const AVATAR_SIZE = 256;
 export const SEND_BURST = 10;
+// Edits, deletes and reactions share one bucket per user per room; history
+// requests have their own (src/core/rate_limit.rs).
+export const CHANGE_BURST = 20;
+export const CHANGE_PER_SEC = 2;
+export const HISTORY_BURST = 10;
+export const HISTORY_PER_SEC = 1;
+export const REACTIONS_PER_MESSAGE_MAX = 20;
+export const REACTIONS_PER_USER_MAX = 10;
+export const SOCKETS_PER_USER_MAX = 10;
 export const HISTORY_PAGE = 50;
 export const HISTORY_LIMIT_MAX = 100;
 export const RESUME_WINDOW = 5000;
