@@ -319,6 +319,23 @@ function onError(r, f) {
     }
     return;
   }
+  if (f.code === 'rate_limited' && !f.client_id && r.historyQueue.length) {
+    // Frames are answered in order, so this refuses the oldest history request
+    // still waiting: ask again when the server says, without a toast (paging
+    // back a long way is ordinary; the limit only slows it down).
+    const kind = r.historyQueue.shift();
+    const wait = Math.max(250, f.retry_after_ms || 1000);
+    if (kind === 'older') {
+      // Still "Loading older messages…" for the person while we wait.
+      setTimeout(() => {
+        s.loadingOlder = false;
+        if (!loadOlder(r.info.name)) s.tell('older-idle');
+      }, wait);
+    } else {
+      setTimeout(() => { if (!s.loaded && !r.historyQueue.length) requestLatest(r); }, wait);
+    }
+    return;
+  }
   if (f.client_id) r.ops.delete(f.client_id);
   if (f.message) toast(f.message, 'error');
 }

@@ -281,6 +281,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       case 'role': renderHead(); members.render(); if (toolbar.parentElement) attachToolbar(toolbar.parentElement); break;
       case 'typing': renderTyping(); break;
       case 'ready': renderTop(); readIfLooking(); break;
+      case 'older-idle': renderTop(); break;
       default: break;
     }
   });
