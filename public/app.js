@@ -63,18 +63,21 @@ const lastRoomKey = () => `chat.lastRoom.${state.me?.username}`;
 
 async function signOut() {
   stopRooms();
-  // Unsent messages go with the session: the next person at this browser
-  // (or the same person later) never sends them by surprise.
+  // At once, not after the logout answers: it may never come on a dead network.
   if (state.me) clearOutbox(state.me.username);
   try { await api('POST', '/api/auth/logout', { quietAuth: true }); } catch { /* signed out locally anyway */ }
   signedOut('You are signed out.');
 }
 
+// However the session ends (signed out here, logged out in another tab or
+// device, expired), its unsent messages go with it: the next person at this
+// browser (or the same person later) never sends them by surprise.
 function signedOut(notice) {
   if (!state.me) return;
   stopRooms();
   if (view) view.destroy();
   view = null;
+  clearOutbox(state.me.username);
   state.me = null;
   state.current = null;
   clear($('#main'));
