@@ -447,6 +447,42 @@ mod tests {
     }
 
     #[test]
+    fn every_name_title_topic_status_and_bio_refuses_invisible_characters() {
+        type Check = fn(&str) -> ApiResult<String>;
+        let fields: [(Check, &str); 5] = [
+            (display_name, "display name"),
+            (status, "status"),
+            (bio, "bio"),
+            (room_title, "room title"),
+            (topic, "room topic"),
+        ];
+        for (check, field) in fields {
+            for bad in [
+                "\u{200B}",
+                "\u{200B}\u{200B}",
+                "Ann\u{202E}",
+                "\u{2066}x\u{2069}",
+                "a\u{FEFF}b",
+            ] {
+                let e = check(bad).unwrap_err();
+                assert_eq!(e.code, ErrorCode::BadRequest, "{field} {bad:?}");
+                assert!(e.message.contains(field), "{}", e.message);
+                assert!(e.message.contains("invisible"), "{}", e.message);
+            }
+            assert_eq!(check(" 👩\u{200D}💻 Zoë ").unwrap(), "👩\u{200D}💻 Zoë");
+        }
+        // Message text keeps them: emoji sequences, marks, even overrides.
+        for ok in [
+            "👨\u{200D}👩\u{200D}👧",
+            "שלום\u{200F}",
+            "a\u{202E}b",
+            "\u{200B}x",
+        ] {
+            assert_eq!(message_text(ok).unwrap(), ok);
+        }
+    }
+
+    #[test]
     fn history_limit_defaults_and_refuses_out_of_range() {
         assert_eq!(history_limit(None).unwrap(), 50);
         assert_eq!(history_limit(Some(1)).unwrap(), 1);
