@@ -111,7 +111,15 @@ unit:
 js-unit: node_modules/.installed
 	node --test tests/unit/
 
+# The core's whole unit suite compiled to wasm32 (the same tests as `make unit`,
+# and it checks the count is the same), then the wasm-only platform tests.
 wasm-test: tools browser
+	@native=$$(cargo test --lib -q -- --list 2>/dev/null | grep -c ': test$$'); \
+	out=$$(cargo test --target wasm32-unknown-unknown --no-default-features --lib 2>&1) || { echo "$$out"; exit 1; }; \
+	echo "$$out" | grep 'test result'; \
+	wasm=$$(echo "$$out" | sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p'); \
+	[ "$$wasm" = "$$native" ] || { echo "wasm32 ran $$wasm core tests, native has $$native"; exit 1; }; \
+	echo "core: $$wasm tests natively and in headless Chromium (wasm32)"
 	cargo test --target wasm32-unknown-unknown --no-default-features --test wasm
 
 e2e: tools browser .dev.vars $(WORKER)

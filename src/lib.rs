@@ -18,5 +18,10 @@
 
 pub mod core;
 
+// The core's unit tests also run compiled to wasm32, in headless Chromium
+// (`make wasm-test`): the code that ships is the code that is tested.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 #[cfg(target_arch = "wasm32")]
 pub mod platform;

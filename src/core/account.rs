@@ -269,6 +269,8 @@ mod tests {
     use crate::core::auth::dummy_hash;
     use crate::core::json::parse_json;
     use crate::core::rate_limit::{LOGIN_MAX_FAILURES, LOGIN_WINDOW_MS};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const NOW: u64 = 1_700_000_000_000;
 

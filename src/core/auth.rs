@@ -229,6 +229,8 @@ pub fn session_id(random: &[u8; 16]) -> String {
 mod tests {
     use super::*;
     use jwt_compact::{Algorithm, AlgorithmSignature};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
     const NOW: u64 = 1_700_000_000;

@@ -59,6 +59,8 @@ pub fn activity_report_due(last_report_ms: Option<u64>, now_ms: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const fn v(created_at: u64, seq: u64) -> DirectoryVersion {
         DirectoryVersion { created_at, seq }

@@ -103,6 +103,8 @@ pub fn strict_transport_security(url: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn api_prefix_is_stripped_exactly_once() {

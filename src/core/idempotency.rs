@@ -62,6 +62,8 @@ fn reused_key() -> ApiError {
 mod tests {
     use super::*;
     use crate::core::protocol::parse_client_frame;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn fp(raw: &str) -> String {
         fingerprint(&parse_client_frame(raw).unwrap()).unwrap()

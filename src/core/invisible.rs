@@ -92,6 +92,8 @@ pub fn refuse_invisible(field: &str, value: &str) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn bidi_overrides_isolates_and_zero_width_characters_are_refused() {

@@ -167,6 +167,8 @@ pub fn may_act_on(actor: ActorStatus, target: ActorStatus) -> ApiResult<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// The expected outcome of every action for every status, public and private.
     /// `ok` = allowed; otherwise the error code.

@@ -188,6 +188,8 @@ mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
     use crate::core::json::parse_json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const NOW: u64 = 1_700_000_000_000;
 

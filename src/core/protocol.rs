@@ -366,6 +366,8 @@ mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
     use serde_json::json;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn bad(raw: &str) -> String {
         let e = parse_client_frame(raw).unwrap_err();

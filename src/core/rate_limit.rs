@@ -259,6 +259,8 @@ impl RateSettings {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const T0: u64 = 1_700_000_000_000;
 

@@ -641,6 +641,8 @@ impl Room {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// The JSON the Worker sends a room object for a command.
     #[test]

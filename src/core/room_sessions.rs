@@ -88,6 +88,8 @@ pub fn next_wake(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_token_expires_at_its_exp_second() {

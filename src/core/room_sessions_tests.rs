@@ -9,6 +9,8 @@ use super::room::{Effect, Room, SocketId};
 use super::room_commands::RoomCommand;
 use super::room_sessions::{MAX_SOCKETS_PER_USER, REVOKED_KEEP_MS};
 use super::store::MemoryStore;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const T0: u64 = 1_700_000_000_000;
 

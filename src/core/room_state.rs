@@ -136,6 +136,8 @@ impl RoomState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn state() -> RoomState {
         RoomState::new(

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use serde_json::{json, Value};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::directory::{supersedes, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiResult, ErrorCode};

@@ -339,6 +339,8 @@ impl RoomStore for MemoryStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn msg(seq: u64, author: &str) -> Message {
         Message {

@@ -282,6 +282,8 @@ fn history_limit_error() -> ApiError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn code<T: std::fmt::Debug>(r: ApiResult<T>) -> ErrorCode {
         match r {
