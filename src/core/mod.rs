@@ -20,11 +20,7 @@ pub mod rate_limit;
 pub mod room;
 pub mod room_changes;
 pub mod room_commands;
-#[cfg(test)]
-mod room_frames_tests;
 pub mod room_sessions;
-#[cfg(test)]
-mod room_sessions_tests;
 pub mod room_socket;
 pub mod room_state;
 #[cfg(test)]

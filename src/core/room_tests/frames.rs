@@ -6,164 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use super::protocol::Visibility;
-use super::rate_limit::{RateSettings, CHANGE_BURST, HISTORY_BURST};
-use super::room::{close_code, Effect, Room, SocketId};
-use super::room_changes::{REACTIONS_PER_MESSAGE_MAX, REACTIONS_PER_USER_MAX};
-use super::room_commands::RoomCommand;
-use super::room_socket::{Incoming, REPLAY_PAGE};
-use super::store::{ChangeKey, MemoryStore, RoomStore, StoredEvent};
-use super::validate::FRAME_MAX_BYTES;
-
-const T0: u64 = 1_700_000_000_000;
-
-struct H {
-    room: Room,
-    store: MemoryStore,
-    now: u64,
-    next_socket: u64,
-}
-
-impl H {
-    /// Public room "general" owned by alice, with bob and carol as members;
-    /// sends effectively unlimited so only the limits under test apply.
-    fn new() -> H {
-        let rates = RateSettings {
-            burst: 1_000_000,
-            per_sec: 1000.0,
-        };
-        let mut h = H {
-            room: Room::new(rates),
-            store: MemoryStore::new(),
-            now: T0,
-            next_socket: 1,
-        };
-        let create = RoomCommand::Create {
-            name: "general".into(),
-            title: None,
-            topic: None,
-            visibility: Some(Visibility::Public),
-        };
-        h.room
-            .handle_command(&mut h.store, "alice", create, h.now)
-            .unwrap();
-        for user in ["bob", "carol"] {
-            h.room
-                .handle_command(&mut h.store, user, RoomCommand::Join, h.now)
-                .unwrap();
-        }
-        h
-    }
-
-    /// Connects and returns the socket and every frame it got, replay pages
-    /// included (read the way the Durable Object reads them).
-    fn connect_since(&mut self, user: &str, since: Option<u64>) -> (SocketId, Vec<String>) {
-        let socket = SocketId(self.next_socket);
-        self.next_socket += 1;
-        let connected = self
-            .room
-            .on_connect(&self.store, socket, user, "sid", since)
-            .unwrap();
-        let mut effects = connected.effects;
-        if let Some(mut replay) = connected.replay {
-            loop {
-                let page = self.room.replay_page(&self.store, &mut replay);
-                if page.is_empty() {
-                    break;
-                }
-                effects.extend(page);
-            }
-            assert!(replay.is_done());
-        }
-        (socket, texts_to(&effects, socket))
-    }
-
-    fn connect(&mut self, user: &str) -> SocketId {
-        self.connect_since(user, None).0
-    }
-
-    fn frame(&mut self, socket: SocketId, v: Value) -> Vec<Effect> {
-        self.room
-            .handle_frame(&mut self.store, socket, &v.to_string(), self.now)
-    }
-
-    fn send(&mut self, socket: SocketId, cid: &str, text: &str) -> u64 {
-        let fx = self.frame(
-            socket,
-            json!({"type": "send", "client_id": cid, "text": text}),
-        );
-        ack_seq(&fx, socket).unwrap_or_else(|| panic!("no ack: {fx:?}"))
-    }
-
-    fn react(&mut self, socket: SocketId, cid: &str, target: u64, emoji: &str) -> Vec<Effect> {
-        self.frame(
-            socket,
-            json!({"type": "react", "client_id": cid, "target": target, "emoji": emoji, "add": true}),
-        )
-    }
-
-    fn last_seq(&self) -> u64 {
-        self.room.state().unwrap().last_seq
-    }
-}
-
-/// The frame texts `socket` receives from these effects, in order.
-fn texts_to(effects: &[Effect], socket: SocketId) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in effects {
-        match e {
-            Effect::Send { socket: s, frame } if *s == socket => out.push(frame.to_string()),
-            Effect::Broadcast { frame, except } if *except != Some(socket) => {
-                out.push(frame.to_string())
-            }
-            Effect::Close { socket: s, .. } if *s == socket => break,
-            _ => {}
-        }
-    }
-    out
-}
-
-fn frames_to(effects: &[Effect], socket: SocketId) -> Vec<Value> {
-    texts_to(effects, socket)
-        .iter()
-        .map(|t| serde_json::from_str(t).unwrap())
-        .collect()
-}
-
-fn ack_seq(effects: &[Effect], socket: SocketId) -> Option<u64> {
-    frames_to(effects, socket)
-        .iter()
-        .find(|f| f["type"] == "ack")
-        .map(|f| f["seq"].as_u64().unwrap())
-}
-
-/// The single `error` frame `socket` got.
-fn error_of(effects: &[Effect], socket: SocketId) -> Value {
-    let frames = frames_to(effects, socket);
-    assert_eq!(frames.len(), 1, "{frames:?}");
-    assert_eq!(frames[0]["type"], "error", "{frames:?}");
-    frames[0].clone()
-}
-
-fn closes(effects: &[Effect]) -> Vec<(SocketId, u16)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Close { socket, code, .. } => Some((*socket, *code)),
-            _ => None,
-        })
-        .collect()
-}
+use super::*;
 
 // ----- item 6: every change is rate limited; reactions are capped ----------
 
 #[test]
 fn edits_deletes_and_reactions_share_a_bucket_of_20_refilled_at_2_per_second() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let m = h.send(a, "m", "hello");
     let seqs: Vec<u64> = (0..3).map(|i| h.send(a, &format!("d{i}"), "x")).collect();
@@ -222,7 +74,7 @@ fn edits_deletes_and_reactions_share_a_bucket_of_20_refilled_at_2_per_second() {
 
 #[test]
 fn a_refused_change_costs_no_token() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let b = h.connect("bob");
     let m = h.send(a, "m", "alice's");
@@ -250,7 +102,7 @@ fn a_refused_change_costs_no_token() {
 
 #[test]
 fn a_message_carries_at_most_20_distinct_reactions_and_10_per_user() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let b = h.connect("bob");
     let c = h.connect("carol");
@@ -300,7 +152,7 @@ fn a_message_carries_at_most_20_distinct_reactions_and_10_per_user() {
 
 #[test]
 fn history_requests_have_their_own_bucket() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     h.send(a, "m", "x");
     // A refused limit costs nothing.
@@ -327,7 +179,7 @@ fn history_requests_have_their_own_bucket() {
 
 #[test]
 fn a_replay_is_read_in_bounded_pages_and_arrives_whole_and_in_order() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     for i in 0..1234 {
         h.send(a, &format!("c{i}"), &format!("n{i}"));
@@ -336,7 +188,7 @@ fn a_replay_is_read_in_bounded_pages_and_arrives_whole_and_in_order() {
     let want = h.store.events_after(since).unwrap();
     assert_eq!(want.len() as u64, h.last_seq() - since);
     h.store.pages_read.borrow_mut().clear();
-    let (_, got) = h.connect_since("bob", Some(since));
+    let (_, got) = h.connect_texts("bob", Some(since));
     let ready: Value = serde_json::from_str(&got[0]).unwrap();
     assert_eq!(ready["resumed"], true);
     // Every event after `since`, byte for byte, in order, and nothing else.
@@ -354,7 +206,7 @@ fn a_replay_is_read_in_bounded_pages_and_arrives_whole_and_in_order() {
 
 #[test]
 fn a_replay_stops_when_its_socket_is_gone() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     for i in 0..500 {
         h.send(a, &format!("c{i}"), "x");
@@ -376,7 +228,7 @@ fn a_replay_stops_when_its_socket_is_gone() {
 
 #[test]
 fn deleting_a_message_redacts_its_text_from_every_stored_event() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let b = h.connect("bob");
     let keep = h.send(a, "k", "keep this");
@@ -424,7 +276,7 @@ fn deleting_a_message_redacts_its_text_from_every_stored_event() {
     assert_eq!(h.store.event_seqs(), (1..=h.last_seq()).collect::<Vec<_>>());
 
     // A full replay and history show no trace of the text either.
-    let (_, replayed) = h.connect_since("carol", Some(0));
+    let (_, replayed) = h.connect_texts("carol", Some(0));
     assert!(replayed.iter().all(|f| !f.contains("secret")));
     assert_eq!(replayed.len(), 1 + log.len());
     let body = h
@@ -448,7 +300,7 @@ fn deleting_a_message_redacts_its_text_from_every_stored_event() {
 
 #[test]
 fn a_failed_redaction_deletes_nothing() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let m = h.send(a, "m", "still here");
     h.store.fail_next_write = true;
@@ -465,7 +317,7 @@ fn a_failed_redaction_deletes_nothing() {
 
 #[test]
 fn a_used_client_id_on_a_different_change_is_a_conflict_and_stores_nothing() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let b = h.connect("bob");
     let m = h.send(a, "k1", "hello");
@@ -507,7 +359,7 @@ fn a_used_client_id_on_a_different_change_is_a_conflict_and_stores_nothing() {
 
 #[test]
 fn a_key_stored_before_fingerprints_is_acked_as_before() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     let m = h.send(a, "m", "hello");
     // A reaction stored by an older version: no fingerprint.
@@ -542,7 +394,7 @@ fn a_key_stored_before_fingerprints_is_acked_as_before() {
 
 #[test]
 fn a_binary_frame_is_a_bad_request_and_an_oversized_one_closes_with_1009() {
-    let mut h = H::new();
+    let mut h = H::fast_with(&["bob", "carol"]);
     let a = h.connect("alice");
     for len in [0, 1, 6 * 1024, FRAME_MAX_BYTES] {
         let fx = h

@@ -2,43 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use super::error::ErrorCode;
-use super::protocol::Visibility;
-use super::rate_limit::RateSettings;
-use super::room::{Effect, Room, SocketId};
-use super::room_commands::RoomCommand;
-use super::room_sessions::{MAX_SOCKETS_PER_USER, REVOKED_KEEP_MS};
-use super::store::MemoryStore;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-const T0: u64 = 1_700_000_000_000;
-
-fn room_with_member(user: &str) -> (Room, MemoryStore) {
-    let mut room = Room::new(RateSettings::default());
-    let mut store = MemoryStore::new();
-    let create = RoomCommand::Create {
-        name: "general".into(),
-        title: None,
-        topic: None,
-        visibility: Some(Visibility::Public),
-    };
-    room.handle_command(&mut store, "owner", create, T0)
-        .unwrap();
-    room.handle_command(&mut store, user, RoomCommand::Join, T0)
-        .unwrap();
-    (room, store)
-}
-
-fn closes(effects: &[Effect]) -> Vec<(SocketId, u16)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Close { socket, code, .. } => Some((*socket, *code)),
-            _ => None,
-        })
-        .collect()
-}
+use super::*;
 
 #[test]
 fn a_user_holds_at_most_the_cap_of_sockets_in_a_room() {
