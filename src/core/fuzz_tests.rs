@@ -27,7 +27,7 @@ use super::profile::ProfilePatch;
 use super::protocol::{parse_client_frame, Visibility};
 use super::rate_limit::RateSettings;
 use super::room::{Effect, Room, SocketId};
-use super::room_commands::{CreateRoomBody, EditRoomBody, RoleBody, RoomCommand, UsernameBody};
+use super::room_api::{CreateRoomBody, EditRoomBody, RoleBody, RoomCommand, UsernameBody};
 use super::store::{MemoryStore, RoomStore};
 use super::validate;
 
@@ -224,12 +224,12 @@ fn a_room_fed_garbage_keeps_its_log_whole() {
         per_sec: 1_000.0,
     });
     let mut store = MemoryStore::new();
-    let create = RoomCommand::Create {
+    let create = RoomCommand::Create(CreateRoomBody {
         name: "fuzz".into(),
         title: None,
         topic: None,
         visibility: Some(Visibility::Public),
-    };
+    });
     room.handle_command(&mut store, "alice", create, 1).unwrap();
     room.handle_command(&mut store, "bob", RoomCommand::Join, 1)
         .unwrap();

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod avatar;
+pub mod close_reason;
 pub mod directory;
 pub mod error;
 #[cfg(test)]
@@ -18,6 +19,7 @@ pub mod profile;
 pub mod protocol;
 pub mod rate_limit;
 pub mod room;
+pub mod room_api;
 pub mod room_changes;
 pub mod room_commands;
 pub mod room_sessions;

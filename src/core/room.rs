@@ -40,28 +40,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::close_reason::CloseReason;
 use super::directory::{activity_report_due, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiError, ApiResult};
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, UserBuckets};
 use super::room_state::RoomState;
 use super::store::{Appended, RoomStore, StoredEvent};
-
-/// WebSocket close codes the room uses (contract section 6).
-pub mod close_code {
-    /// Normal closure: the user left the room.
-    pub const LEFT: u16 = 1000;
-    /// The session expired.
-    pub const SESSION_EXPIRED: u16 = 1008;
-    /// A frame over 16 KiB.
-    pub const TOO_BIG: u16 = 1009;
-    /// The session logged out.
-    pub const LOGGED_OUT: u16 = 4001;
-    /// Kicked or banned (or otherwise no longer a member).
-    pub const REMOVED: u16 = 4003;
-    /// The room was deleted.
-    pub const ROOM_DELETED: u16 = 4004;
-}
 
 /// The Durable Object's name for one accepted WebSocket. The object picks it
 /// (unique within the room, kept in the socket's hibernation attachment).
@@ -93,8 +78,7 @@ pub enum Effect {
     /// [`Room::on_disconnect`] is needed, though calling it is harmless).
     Close {
         socket: SocketId,
-        code: u16,
-        reason: &'static str,
+        reason: CloseReason,
     },
     /// `username` became (`added`) or stopped being a member: update the
     /// account's room list.
@@ -110,15 +94,6 @@ pub enum Effect {
     /// Activity the directory has not heard of is waiting: wake the room at
     /// `at_ms` (a Durable Object alarm) and call [`Room::directory_flush`].
     DirectoryFlushAt { at_ms: u64 },
-}
-
-/// The answer to an HTTP command: status, JSON body (`None` for 204) and the
-/// effects to carry out after the transaction commits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Option<serde_json::Value>,
-    pub effects: Vec<Effect>,
 }
 
 /// One open socket.
@@ -161,7 +136,7 @@ pub(super) fn no_room() -> ApiError {
 }
 
 impl Room {
-    /// A room that does not exist yet (only [`super::room_commands::RoomCommand::Create`] works).
+    /// A room that does not exist yet (only [`super::room_api::RoomCommand::Create`] works).
     pub fn new(rates: RateSettings) -> Room {
         Room {
             state: None,
@@ -256,15 +231,13 @@ impl Room {
         let Some(state) = &self.state else {
             return vec![Effect::Close {
                 socket,
-                code: close_code::ROOM_DELETED,
-                reason: "room deleted",
+                reason: CloseReason::RoomDeleted,
             }];
         };
         if !state.members.contains_key(username) {
             return vec![Effect::Close {
                 socket,
-                code: close_code::REMOVED,
-                reason: "removed from the room",
+                reason: CloseReason::Removed,
             }];
         }
         self.register(socket, username, sid);
@@ -284,12 +257,7 @@ impl Room {
     }
 
     /// Closes every socket of one session (logout: 4001; expiry: 1008).
-    pub fn close_session(&mut self, sid: &str, code: u16) -> Vec<Effect> {
-        let reason = match code {
-            close_code::LOGGED_OUT => "logged out",
-            close_code::SESSION_EXPIRED => "session expired",
-            _ => "session closed",
-        };
+    pub fn close_session(&mut self, sid: &str, reason: CloseReason) -> Vec<Effect> {
         let sockets: Vec<SocketId> = self
             .sockets
             .iter()
@@ -298,7 +266,7 @@ impl Room {
             .collect();
         let mut out = Vec::new();
         for socket in sockets {
-            self.close_socket(socket, code, reason, &mut out);
+            self.close_socket(socket, reason, &mut out);
         }
         out
     }
@@ -365,15 +333,10 @@ impl Room {
     pub(super) fn close_socket(
         &mut self,
         socket: SocketId,
-        code: u16,
-        reason: &'static str,
+        reason: CloseReason,
         out: &mut Vec<Effect>,
     ) {
-        out.push(Effect::Close {
-            socket,
-            code,
-            reason,
-        });
+        out.push(Effect::Close { socket, reason });
         if let Some((user, true)) = self.unregister(socket) {
             out.push(presence(&user, false, Some(socket)));
         }
@@ -383,24 +346,19 @@ impl Room {
     pub(super) fn close_user(
         &mut self,
         username: &str,
-        code: u16,
-        reason: &'static str,
+        reason: CloseReason,
         out: &mut Vec<Effect>,
     ) {
         let sockets = self.sockets_of(username);
         for socket in sockets {
-            self.close_socket(socket, code, reason, out);
+            self.close_socket(socket, reason, out);
         }
     }
 
     /// Closes every socket (room deleted).
-    pub(super) fn close_all(&mut self, code: u16, reason: &'static str, out: &mut Vec<Effect>) {
+    pub(super) fn close_all(&mut self, reason: CloseReason, out: &mut Vec<Effect>) {
         for socket in std::mem::take(&mut self.sockets).into_keys() {
-            out.push(Effect::Close {
-                socket,
-                code,
-                reason,
-            });
+            out.push(Effect::Close { socket, reason });
         }
         self.online.clear();
     }

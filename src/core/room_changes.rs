@@ -146,7 +146,7 @@ impl Room {
         frame: &ServerFrame,
         message: Message,
     ) -> ApiResult<Outcome> {
-        let seq = message_event_seq(frame);
+        let seq = message_event_seq(frame)?;
         let text = frame.encode()?;
         let client_id = key.client_id.clone();
         let event = StoredEvent {
@@ -355,13 +355,14 @@ impl Room {
     }
 }
 
-/// The `seq` of a message-table event frame.
-fn message_event_seq(frame: &ServerFrame) -> u64 {
+/// The `seq` of a message-table event frame; any other frame is a bug in
+/// the caller, refused rather than stored under a made-up seq.
+fn message_event_seq(frame: &ServerFrame) -> ApiResult<u64> {
     match frame {
-        ServerFrame::Message(m) => m.seq,
+        ServerFrame::Message(m) => Ok(m.seq),
         ServerFrame::Edit { seq, .. }
         | ServerFrame::Delete { seq, .. }
-        | ServerFrame::Reaction { seq, .. } => *seq,
-        _ => 0,
+        | ServerFrame::Reaction { seq, .. } => Ok(*seq),
+        _ => Err(ApiError::internal()),
     }
 }

@@ -21,123 +21,18 @@
 //! - A new member's read marker starts at their `joined` event: joining shows
 //!   history but nothing unread.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
+use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{MemberAction, MemberInfo, Role, RoomInfo, ServerFrame, Visibility};
-use super::room::{close_code, Effect, Reply, Room};
+use super::room::{Effect, Room};
+use super::room_api::{
+    Answer, CreateRoomBody, EditRoomBody, MessagePage, Reply, RoomCommand, RoomWithMembers,
+};
 use super::room_state::{Member, RoomState};
 use super::store::{RoomStore, StoredEvent};
 use super::validate;
-
-/// One HTTP request about a room, already parsed. `actor` (the signed-in
-/// user) is passed next to it. The Worker sends it to the room object as
-/// JSON tagged by `op` (see `platform::room_wire`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RoomCommand {
-    /// `POST /api/rooms`: 201 Room.
-    Create {
-        name: String,
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
-    },
-    /// `GET /api/rooms/{name}`: 200 Room plus `members`.
-    Info,
-    /// The caller's own entry for `GET /api/rooms`: 200 Room with `role`,
-    /// `read_seq`, `unread`. Members only.
-    Summary,
-    /// `POST /api/rooms/{name}/join`: 200 Room.
-    Join,
-    /// `POST /api/rooms/{name}/leave`: 204.
-    Leave,
-    /// `GET /api/rooms/{name}/messages?before=&limit=`: 200 `{messages, has_more}`.
-    /// `limit` is range-checked here (1-100, default 50).
-    Messages {
-        before: Option<u64>,
-        limit: Option<i64>,
-    },
-    /// `PATCH /api/rooms/{name}`: 200 Room.
-    Edit {
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
-    },
-    /// `POST /api/rooms/{name}/invites`: 204.
-    Invite { username: String },
-    /// `POST /api/rooms/{name}/kick`: 204.
-    Kick { username: String },
-    /// `POST /api/rooms/{name}/bans`: 204.
-    Ban { username: String },
-    /// `DELETE /api/rooms/{name}/bans/{username}`: 204.
-    Unban { username: String },
-    /// `PUT /api/rooms/{name}/members/{username}`: 200 `{username, role, online}`.
-    SetRole { username: String, role: Role },
-    /// `DELETE /api/rooms/{name}`: 204. The store is wiped by the call.
-    Delete,
-    /// Moves the caller's read marker forward (HTTP twin of the `read`
-    /// frame): 204.
-    MarkRead { seq: u64 },
-}
-
-/// Body of `POST /api/rooms`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateRoomBody {
-    pub name: String,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub topic: Option<String>,
-    #[serde(default)]
-    pub visibility: Option<Visibility>,
-}
-
-/// Body of `PATCH /api/rooms/{name}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EditRoomBody {
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub topic: Option<String>,
-    #[serde(default)]
-    pub visibility: Option<Visibility>,
-}
-
-/// Body of invite, kick and ban.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UsernameBody {
-    pub username: String,
-}
-
-/// Body of `PUT .../members/{username}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleBody {
-    pub role: Role,
-}
-
-fn ok(status: u16, body: Option<Value>, effects: Vec<Effect>) -> ApiResult<Reply> {
-    Ok(Reply {
-        status,
-        body,
-        effects,
-    })
-}
-
-fn no_content(effects: Vec<Effect>) -> ApiResult<Reply> {
-    ok(204, None, effects)
-}
-
-fn to_value<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
-    serde_json::to_value(v).map_err(|_| ApiError::internal())
-}
 
 fn not_a_member(username: &str) -> ApiError {
     ApiError::not_found(format!("{username} is not a member of this room."))
@@ -154,37 +49,26 @@ impl Room {
         cmd: RoomCommand,
         now_ms: u64,
     ) -> ApiResult<Reply> {
-        if let RoomCommand::Create {
-            name,
-            title,
-            topic,
-            visibility,
-        } = cmd
-        {
-            return self.create(store, actor, name, title, topic, visibility, now_ms);
+        if let RoomCommand::Create(body) = cmd {
+            return self.create(store, actor, body, now_ms);
         }
         let state = self.state_ref()?;
         let status = state.status_of(actor);
         let visibility = state.visibility;
         let allow = |action| permissions::allowed(action, status, visibility);
         match cmd {
-            RoomCommand::Create { .. } => Err(ApiError::internal()),
+            RoomCommand::Create(_) => Err(ApiError::internal()),
             RoomCommand::Info => {
                 allow(Action::ViewInfo)?;
-                let mut body = to_value(&self.own_info(store, actor)?)?;
-                let members = state.member_list(|u| self.is_online(u));
-                if let Some(obj) = body.as_object_mut() {
-                    obj.insert("members".into(), to_value(&members)?);
-                }
-                ok(200, Some(body), Vec::new())
+                let body = RoomWithMembers {
+                    room: self.own_info(store, actor)?,
+                    members: state.member_list(|u| self.is_online(u)),
+                };
+                Reply::new(Answer::RoomWithMembers(body), Vec::new())
             }
             RoomCommand::Summary => {
                 allow(Action::Read)?;
-                ok(
-                    200,
-                    Some(to_value(&self.own_info(store, actor)?)?),
-                    Vec::new(),
-                )
+                Reply::new(Answer::Room(self.own_info(store, actor)?), Vec::new())
             }
             RoomCommand::Join => {
                 allow(Action::Join)?;
@@ -198,28 +82,24 @@ impl Room {
                 allow(Action::Read)?;
                 let limit = validate::history_limit(limit)?;
                 let (messages, has_more) = store.history(before, limit)?;
-                let body = json!({ "messages": to_value(&messages)?, "has_more": has_more });
-                ok(200, Some(body), Vec::new())
+                let page = MessagePage { messages, has_more };
+                Reply::new(Answer::Messages(page), Vec::new())
             }
-            RoomCommand::Edit {
-                title,
-                topic,
-                visibility,
-            } => {
+            RoomCommand::Edit(body) => {
                 allow(Action::EditRoom)?;
-                self.edit(store, actor, title, topic, visibility)
+                self.edit(store, actor, body)
             }
-            RoomCommand::Invite { username } => {
+            RoomCommand::Invite(body) => {
                 allow(Action::Invite)?;
-                self.invite(store, &username)
+                self.invite(store, &body.username)
             }
-            RoomCommand::Kick { username } => {
+            RoomCommand::Kick(body) => {
                 allow(Action::Moderate)?;
-                self.kick(store, status, &username)
+                self.kick(store, status, &body.username)
             }
-            RoomCommand::Ban { username } => {
+            RoomCommand::Ban(body) => {
                 allow(Action::Moderate)?;
-                self.ban(store, status, &username)
+                self.ban(store, status, &body.username)
             }
             RoomCommand::Unban { username } => {
                 allow(Action::Moderate)?;
@@ -236,7 +116,7 @@ impl Room {
             RoomCommand::MarkRead { seq } => {
                 allow(Action::Read)?;
                 let effects = self.mark_read(store, actor, seq)?;
-                no_content(effects)
+                Reply::no_content(effects)
             }
         }
     }
@@ -291,17 +171,19 @@ impl Room {
         }])
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         store: &mut dyn RoomStore,
         owner: &str,
-        name: String,
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
+        body: CreateRoomBody,
         now_ms: u64,
     ) -> ApiResult<Reply> {
+        let CreateRoomBody {
+            name,
+            title,
+            topic,
+            visibility,
+        } = body;
         let name = validate::room_name(&name)?;
         if self.state.is_some() {
             return Err(ApiError::new(
@@ -364,8 +246,7 @@ impl Room {
         if visibility == Visibility::Public {
             effects.push(self.directory_changed());
         }
-        let body = to_value(&self.own_info(store, owner)?)?;
-        ok(201, Some(body), effects)
+        Reply::new(Answer::Created(self.own_info(store, owner)?), effects)
     }
 
     fn join(
@@ -393,11 +274,9 @@ impl Room {
                 added: true,
             });
             self.push_directory_if_public(&mut effects);
-            let body = to_value(&self.own_info(store, actor)?)?;
-            return ok(200, Some(body), effects);
+            return Reply::new(Answer::Room(self.own_info(store, actor)?), effects);
         }
-        let body = to_value(&self.own_info(store, actor)?)?;
-        ok(200, Some(body), Vec::new())
+        Reply::new(Answer::Room(self.own_info(store, actor)?), Vec::new())
     }
 
     fn leave(
@@ -411,28 +290,31 @@ impl Room {
             // Declining an invitation: state only, nobody is told.
             next.invites.remove(actor);
             self.commit(store, next, None)?;
-            return no_content(Vec::new());
+            return Reply::no_content(Vec::new());
         }
         let event = self.member_event(actor, MemberAction::Left, None)?;
         next.members.remove(actor);
         let mut effects = self.commit_and_broadcast(store, next, event)?;
-        self.close_user(actor, close_code::LEFT, "left the room", &mut effects);
+        self.close_user(actor, CloseReason::Left, &mut effects);
         effects.push(Effect::AccountRoomsChanged {
             username: actor.to_string(),
             added: false,
         });
         self.push_directory_if_public(&mut effects);
-        no_content(effects)
+        Reply::no_content(effects)
     }
 
     fn edit(
         &mut self,
         store: &mut dyn RoomStore,
         actor: &str,
-        title: Option<String>,
-        topic: Option<String>,
-        visibility: Option<Visibility>,
+        body: EditRoomBody,
     ) -> ApiResult<Reply> {
+        let EditRoomBody {
+            title,
+            topic,
+            visibility,
+        } = body;
         let current = self.state_ref()?;
         let mut next = current.clone();
         if let Some(t) = title {
@@ -470,8 +352,7 @@ impl Room {
                 effects.push(self.directory_changed());
             }
         }
-        let body = to_value(&self.own_info(store, actor)?)?;
-        ok(200, Some(body), effects)
+        Reply::new(Answer::Room(self.own_info(store, actor)?), effects)
     }
 
     fn invite(&mut self, store: &mut dyn RoomStore, username: &str) -> ApiResult<Reply> {
@@ -485,9 +366,9 @@ impl Room {
             ActorStatus::Stranger => {
                 next.invites.insert(target);
                 self.commit(store, next, None)?;
-                no_content(Vec::new())
+                Reply::no_content(Vec::new())
             }
-            _ => no_content(Vec::new()),
+            _ => Reply::no_content(Vec::new()),
         }
     }
 
@@ -507,18 +388,13 @@ impl Room {
         let mut next = self.state_ref()?.clone();
         next.members.remove(&target);
         let mut effects = self.commit_and_broadcast(store, next, event)?;
-        self.close_user(
-            &target,
-            close_code::REMOVED,
-            "removed from the room",
-            &mut effects,
-        );
+        self.close_user(&target, CloseReason::Removed, &mut effects);
         effects.push(Effect::AccountRoomsChanged {
             username: target,
             added: false,
         });
         self.push_directory_if_public(&mut effects);
-        no_content(effects)
+        Reply::no_content(effects)
     }
 
     fn ban(
@@ -531,7 +407,7 @@ impl Room {
         let target_status = self.state_ref()?.status_of(&target);
         permissions::may_act_on(actor, target_status)?;
         if target_status == ActorStatus::Banned {
-            return no_content(Vec::new());
+            return Reply::no_content(Vec::new());
         }
         let event = self.member_event(&target, MemberAction::Banned, None)?;
         let mut next = self.state_ref()?.clone();
@@ -539,12 +415,7 @@ impl Room {
         next.invites.remove(&target);
         next.bans.insert(target.clone());
         let mut effects = self.commit_and_broadcast(store, next, event)?;
-        self.close_user(
-            &target,
-            close_code::REMOVED,
-            "banned from the room",
-            &mut effects,
-        );
+        self.close_user(&target, CloseReason::Banned, &mut effects);
         if target_status.is_member() {
             effects.push(Effect::AccountRoomsChanged {
                 username: target,
@@ -552,19 +423,19 @@ impl Room {
             });
             self.push_directory_if_public(&mut effects);
         }
-        no_content(effects)
+        Reply::no_content(effects)
     }
 
     fn unban(&mut self, store: &mut dyn RoomStore, username: &str) -> ApiResult<Reply> {
         let target = validate::username(username)?;
         if !self.state_ref()?.bans.contains(&target) {
-            return no_content(Vec::new());
+            return Reply::no_content(Vec::new());
         }
         let event = self.member_event(&target, MemberAction::Unbanned, None)?;
         let mut next = self.state_ref()?.clone();
         next.bans.remove(&target);
         let effects = self.commit_and_broadcast(store, next, event)?;
-        no_content(effects)
+        Reply::no_content(effects)
     }
 
     fn set_role(
@@ -595,19 +466,19 @@ impl Room {
             }
             effects = self.commit_and_broadcast(store, next, event)?;
         }
-        let body = to_value(&MemberInfo {
+        let member = MemberInfo {
             online: self.is_online(&target),
             username: target,
             role,
-        })?;
-        ok(200, Some(body), effects)
+        };
+        Reply::new(Answer::Member(member), effects)
     }
 
     fn delete_room(&mut self, store: &mut dyn RoomStore) -> ApiResult<Reply> {
         let state = self.state_ref()?.clone();
         store.wipe()?;
         let mut effects = Vec::new();
-        self.close_all(close_code::ROOM_DELETED, "room deleted", &mut effects);
+        self.close_all(CloseReason::RoomDeleted, &mut effects);
         for username in state.members.into_keys() {
             effects.push(Effect::AccountRoomsChanged {
                 username,
@@ -627,46 +498,12 @@ impl Room {
                 listing: None,
             });
         }
-        no_content(effects)
+        Reply::no_content(effects)
     }
 
     fn push_directory_if_public(&mut self, effects: &mut Vec<Effect>) {
         if self.listing().is_some() {
             effects.push(self.directory_changed());
         }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    /// The JSON the Worker sends a room object for a command.
-    #[test]
-    fn commands_travel_as_json_tagged_by_op() {
-        let cmd = RoomCommand::SetRole {
-            username: "bob".into(),
-            role: Role::Moderator,
-        };
-        let text = serde_json::to_string(&cmd).unwrap();
-        assert_eq!(
-            text,
-            r#"{"op":"set_role","username":"bob","role":"moderator"}"#
-        );
-        assert_eq!(serde_json::from_str::<RoomCommand>(&text).unwrap(), cmd);
-        assert_eq!(
-            serde_json::from_str::<RoomCommand>(r#"{"op":"join"}"#).unwrap(),
-            RoomCommand::Join
-        );
-        // An unknown op or field is refused, not ignored (serde cannot deny
-        // extra fields on a variant without fields, like `join`; the Worker
-        // never sends any).
-        assert!(
-            serde_json::from_str::<RoomCommand>(r#"{"op":"kick","username":"b","x":1}"#).is_err()
-        );
-        assert!(serde_json::from_str::<RoomCommand>(r#"{"op":"explode"}"#).is_err());
     }
 }

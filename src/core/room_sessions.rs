@@ -14,8 +14,9 @@
 //!   [`session_expired`] says, with 1008, even if the socket never sends
 //!   another frame (the runtime answers pings without waking the room).
 
+use super::close_reason::CloseReason;
 use super::error::{ApiError, ApiResult};
-use super::room::{close_code, Effect, Room};
+use super::room::{Effect, Room};
 
 /// Sockets one user may hold open in one room.
 pub const MAX_SOCKETS_PER_USER: usize = 10;
@@ -62,7 +63,7 @@ impl Room {
             };
         }
         self.revoked.insert(sid.to_string(), now_ms);
-        self.close_session(sid, close_code::LOGGED_OUT)
+        self.close_session(sid, CloseReason::LoggedOut)
     }
 }
 

@@ -24,12 +24,13 @@
 
 use std::sync::Arc;
 
+use super::close_reason::CloseReason;
 use super::error::{ApiError, ApiResult};
 use super::idempotency::fingerprint;
 use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{client_id_of, parse_client_frame, ClientFrame, ServerFrame, You};
 use super::rate_limit::{history_limited, UserBuckets};
-use super::room::{close_code, no_room, presence, send_to, Effect, Room, SocketId};
+use super::room::{no_room, presence, send_to, Effect, Room, SocketId};
 use super::store::{ChangeKey, RoomStore};
 use super::validate::{self, FRAME_MAX_BYTES, HISTORY_LIMIT_DEFAULT, RESUME_WINDOW};
 
@@ -38,9 +39,6 @@ pub const TYPING_INTERVAL_MS: u64 = 2000;
 
 /// How many replayed events are read from the store and sent at a time.
 pub const REPLAY_PAGE: u32 = 200;
-
-/// Close code when a replay cannot be read (a server error).
-pub const REPLAY_FAILED_CLOSE: u16 = 1011;
 
 /// Is a `since` close enough to `last_seq` to replay the events after it?
 pub fn resumable(since: u64, last_seq: u64) -> bool {
@@ -146,7 +144,7 @@ impl Room {
     /// The next page of a resume's replay: up to [`REPLAY_PAGE`] stored
     /// frames, exactly as they were sent live (a message deleted since is
     /// stored as its tombstone). Empty when the replay is done or its socket
-    /// is gone; a failed read closes the socket with [`REPLAY_FAILED_CLOSE`].
+    /// is gone; a failed read closes the socket with [`CloseReason::ServerError`].
     pub fn replay_page(&mut self, store: &dyn RoomStore, replay: &mut Replay) -> Vec<Effect> {
         let socket = replay.socket;
         if replay.is_done() || !self.sockets.contains_key(&socket) {
@@ -166,7 +164,7 @@ impl Room {
             Err(_) => {
                 replay.after = replay.upto;
                 let mut out = Vec::new();
-                self.close_socket(socket, REPLAY_FAILED_CLOSE, "server error", &mut out);
+                self.close_socket(socket, CloseReason::ServerError, &mut out);
                 out
             }
         }
@@ -234,31 +232,25 @@ impl Room {
     fn gate(&mut self, socket: SocketId, len: usize) -> Result<(String, ActorStatus), Vec<Effect>> {
         let mut out = Vec::new();
         if len > FRAME_MAX_BYTES {
-            self.close_socket(socket, close_code::TOO_BIG, "frame too large", &mut out);
+            self.close_socket(socket, CloseReason::TooBig, &mut out);
             return Err(out);
         }
         let Some(user) = self.socket_user(socket).map(str::to_string) else {
             out.push(Effect::Close {
                 socket,
-                code: close_code::REMOVED,
-                reason: "not connected to this room",
+                reason: CloseReason::Removed,
             });
             return Err(out);
         };
         let status = match &self.state {
             Some(state) => state.status_of(&user),
             None => {
-                self.close_socket(socket, close_code::ROOM_DELETED, "room deleted", &mut out);
+                self.close_socket(socket, CloseReason::RoomDeleted, &mut out);
                 return Err(out);
             }
         };
         if !status.is_member() {
-            self.close_socket(
-                socket,
-                close_code::REMOVED,
-                "removed from the room",
-                &mut out,
-            );
+            self.close_socket(socket, CloseReason::Removed, &mut out);
             return Err(out);
         }
         Ok((user, status))

@@ -16,10 +16,10 @@ use crate::core::account::{invalid_credentials, username_taken, AccountRecord};
 use crate::core::auth::{
     dummy_hash, issue_token, session_id, PasswordHash, PBKDF2_ITERATIONS, SALT_LEN,
 };
+use crate::core::close_reason::CloseReason;
 use crate::core::error::ApiError;
 use crate::core::json::parse_json;
 use crate::core::profile::{AvatarRef, ProfilePatch, ProfileRecord};
-use crate::core::room::close_code;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
@@ -290,7 +290,7 @@ impl AccountObject {
         if stored.account.end_session(sid) {
             self.save(&stored)?;
         }
-        let body = serde_json::json!({"sid": sid, "code": close_code::LOGGED_OUT});
+        let body = serde_json::json!({"sid": sid, "reason": CloseReason::LoggedOut});
         for room in &stored.account.rooms {
             if let Err(e) = post_to_room(&self.env, room, "/close-session", &body).await {
                 worker::console_error!("logout: closing sockets in {room}: {e}");

@@ -48,26 +48,24 @@ use worker::{
 
 use super::room_alarm::Alarm;
 use super::room_follow_up::follow_up;
-use super::room_sockets::{close_ws, Attachment, FlushPlan, SocketTable};
+use super::room_sockets::{close_ws, echo_close, Attachment, FlushPlan, SocketTable};
 use super::room_wire::{
     read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
 };
 use super::sql_store::SqlStore;
 use super::sqlite::{self, Sql, TxError, MAX_SAFE_INT};
 use super::{config, crypto, http, internal};
+use crate::core::close_reason::CloseReason;
 use crate::core::error::{ApiError, ApiResult, ErrorCode};
 use crate::core::protocol::ServerFrame;
 use crate::core::rate_limit::RateSettings;
-use crate::core::room::{close_code, Effect, Room, SocketId};
-use crate::core::room_commands::RoomCommand;
+use crate::core::room::{Effect, Room, SocketId};
+use crate::core::room_api::{CreateRoomBody, RoomCommand};
 use crate::core::room_socket::{Incoming, Replay};
 
 /// The only ping spelling the runtime answers without waking the room.
 const PING: &str = r#"{"type":"ping"}"#;
 const PONG: &str = r#"{"type":"pong"}"#;
-
-/// Close code for a socket whose attachment is unreadable (server error).
-const CLOSE_INTERNAL: u16 = 1011;
 
 /// `alarm`: fetch plus the alarm that reports a burst's last activity to the
 /// directory (see `Room::directory_flush`) and closes sockets whose token
@@ -133,7 +131,7 @@ impl DurableObject for RoomObject {
         let mut effects = Vec::new();
         for sid in expired {
             effects.extend(
-                self.with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
+                self.with_room(|r| r.close_session(&sid, CloseReason::SessionExpired))
                     .unwrap_or_default(),
             );
         }
@@ -184,7 +182,7 @@ impl RoomObject {
         let ws: WebSocket = ws.into();
         // The Hibernation API does not answer the peer's close frame for us.
         // (When the close was ours, this is a no-op.)
-        close_ws(&ws, code, "closed");
+        echo_close(&ws, code);
         self.on_gone(&ws);
     }
 
@@ -218,10 +216,10 @@ impl RoomObject {
             (Method::Post, "/close-session") => {
                 let body: CloseSession = read_json(&mut req).await?;
                 self.ensure_loaded()?;
-                let effects = if body.code == close_code::LOGGED_OUT {
+                let effects = if body.reason == CloseReason::LoggedOut {
                     self.with_room(|r| r.revoke_session(&body.sid, crypto::now_ms()))?
                 } else {
-                    self.with_room(|r| r.close_session(&body.sid, body.code))?
+                    self.with_room(|r| r.close_session(&body.sid, body.reason))?
                 };
                 self.carry_out(effects).await;
                 http::no_content().map_err(|e| http::internal("a response", e))
@@ -259,7 +257,7 @@ impl RoomObject {
         let mut table = SocketTable::default();
         for ws in self.state.get_websockets() {
             let Some(att) = attachment(&ws) else {
-                close_ws(&ws, CLOSE_INTERNAL, "server error");
+                close_ws(&ws, CloseReason::ServerError);
                 continue;
             };
             // The runtime still lists sockets whose closing handshake is
@@ -311,7 +309,7 @@ impl RoomObject {
         let cmd = call.command;
         // Known before the command runs: a deleted room has no name after.
         let name = match &cmd {
-            RoomCommand::Create { name, .. } => Some(name.clone()),
+            RoomCommand::Create(CreateRoomBody { name, .. }) => Some(name.clone()),
             _ => self.room_name(),
         };
         let room = Rc::clone(&self.room);
@@ -326,7 +324,7 @@ impl RoomObject {
             let mut store = SqlStore::new(sql);
             // The first real write creates the tables, in the same
             // transaction (a refused creation leaves none behind).
-            if matches!(cmd, RoomCommand::Create { .. }) && !room.exists() {
+            if matches!(cmd, RoomCommand::Create(CreateRoomBody { .. })) && !room.exists() {
                 store.migrate()?;
             }
             room.handle_command(&mut store, &actor, cmd, now)
@@ -348,9 +346,10 @@ impl RoomObject {
         if let Some(name) = &name {
             follow_up(&self.env, name, later).await;
         }
-        let resp = match reply.body {
-            Some(body) => http::json(reply.status, &body),
-            None => Response::empty().map(|r| r.with_status(reply.status)),
+        let status = reply.answer.status();
+        let resp = match reply.answer.body()? {
+            Some(body) => http::json(status, &body),
+            None => Response::empty().map(|r| r.with_status(status)),
         };
         resp.map_err(|e| http::internal("a room response", e))
     }
@@ -423,7 +422,7 @@ impl RoomObject {
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
         if let Err(e) = pair.server.serialize_attachment(att) {
-            close_ws(&pair.server, CLOSE_INTERNAL, "server error");
+            close_ws(&pair.server, CloseReason::ServerError);
             return Err(http::internal("a socket attachment", e));
         }
         Ok((pair.server, pair.client))
@@ -449,7 +448,7 @@ impl RoomObject {
             return Later::none();
         }
         let Some((id, exp)) = self.sender(ws) else {
-            close_ws(ws, CLOSE_INTERNAL, "server error");
+            close_ws(ws, CloseReason::ServerError);
             return Later::none();
         };
         let now = crypto::now_ms();
@@ -457,14 +456,14 @@ impl RoomObject {
             let sid = self.sockets.borrow().session_of(id);
             let effects = sid
                 .and_then(|sid| {
-                    self.with_room(|r| r.close_session(&sid, close_code::SESSION_EXPIRED))
+                    self.with_room(|r| r.close_session(&sid, CloseReason::SessionExpired))
                         .ok()
                 })
                 .unwrap_or_default();
             let _ = self.deliver(effects);
             // Whether or not the core still knew it, this socket is done.
             if self.sockets.borrow_mut().remove(id).is_some() {
-                close_ws(ws, close_code::SESSION_EXPIRED, "session expired");
+                close_ws(ws, CloseReason::SessionExpired);
             }
             return Later::none();
         }

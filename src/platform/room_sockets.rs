@@ -31,6 +31,7 @@ use worker::js_sys::WeakMap;
 use worker::WebSocket;
 
 use super::js_text::js_string;
+use crate::core::close_reason::CloseReason;
 use crate::core::protocol::batch_text;
 use crate::core::room::{Effect, SocketId};
 use crate::core::room_sessions::session_expired;
@@ -128,9 +129,19 @@ fn sendable_code(code: u16) -> u16 {
     }
 }
 
-/// Closes a socket, ignoring a socket that is already closed.
-pub fn close_ws(ws: &WebSocket, code: u16, reason: &str) {
-    if let Err(e) = ws.close(Some(sendable_code(code)), Some(reason)) {
+/// Closes a socket for `reason`, ignoring a socket that is already closed.
+pub fn close_ws(ws: &WebSocket, reason: CloseReason) {
+    close_with(ws, reason.code(), reason.text());
+}
+
+/// Answers a client's close with its own code (or 1000 where that code may
+/// not be sent back).
+pub fn echo_close(ws: &WebSocket, code: u16) {
+    close_with(ws, sendable_code(code), "closed");
+}
+
+fn close_with(ws: &WebSocket, code: u16, reason: &str) {
+    if let Err(e) = ws.close(Some(code), Some(reason)) {
         worker::console_log!("closing a socket that was already closed: {e}");
     }
 }
@@ -256,14 +267,10 @@ impl SocketTable {
             match effect {
                 Effect::Send { socket, frame } => self.push(socket.0, frame),
                 Effect::Broadcast { frame, except } => self.broadcast(frame, except),
-                Effect::Close {
-                    socket,
-                    code,
-                    reason,
-                } => {
+                Effect::Close { socket, reason } => {
                     self.flush(socket.0);
                     if let Some(conn) = self.remove(socket) {
-                        close_ws(&conn.ws, code, reason);
+                        close_ws(&conn.ws, reason);
                     }
                 }
                 other => later.push(other),

@@ -22,9 +22,10 @@ use worker::Request;
 use super::http;
 use crate::core::error::ApiResult;
 
+use crate::core::close_reason::CloseReason;
 use crate::core::directory::DirectoryVersion;
 use crate::core::protocol::RoomInfo;
-use crate::core::room_commands::RoomCommand;
+use crate::core::room_api::RoomCommand;
 
 /// The header carrying [`ConnectInfo`] on a forwarded socket upgrade.
 pub const CONNECT_HEADER: &str = "X-Chat-Connect";
@@ -62,7 +63,7 @@ pub struct ProfileChanged {
 #[serde(deny_unknown_fields)]
 pub struct CloseSession {
     pub sid: String,
-    pub code: u16,
+    pub reason: CloseReason,
 }
 
 /// A public room's directory entry (`POST /upsert` on the directory).

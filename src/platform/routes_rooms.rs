@@ -36,9 +36,7 @@ use super::{http, internal};
 use crate::core::error::{ApiError, ErrorCode};
 use crate::core::json::parse_json;
 use crate::core::protocol::RoomInfo;
-use crate::core::room_commands::{
-    CreateRoomBody, EditRoomBody, RoleBody, RoomCommand, UsernameBody,
-};
+use crate::core::room_api::{CreateRoomBody, RoleBody, RoomCommand, UsernameBody};
 use crate::core::validate;
 
 /// The name `GET /api/rooms/directory` occupies.
@@ -120,12 +118,12 @@ pub async fn route(
                     format!("The name {name} is reserved."),
                 ));
             }
-            let command = RoomCommand::Create {
+            let command = RoomCommand::Create(CreateRoomBody {
                 name: name.clone(),
                 title: body.title,
                 topic: body.topic,
                 visibility: body.visibility,
-            };
+            });
             let claimed = own(env, &caller, &name, true).await?;
             let resp = match command_room(env, &name, &caller, command).await {
                 Ok(resp) => resp,
@@ -150,7 +148,9 @@ pub async fn route(
             let room = path_room(room)?;
             let joining = matches!(op, RoomOp::Join);
             let command = room_command(&mut req, op).await?;
-            if let RoomCommand::Invite { username } | RoomCommand::Ban { username } = &command {
+            if let RoomCommand::Invite(UsernameBody { username })
+            | RoomCommand::Ban(UsernameBody { username }) = &command
+            {
                 ensure_registered(env, username).await?;
             }
             let resp = command_room(env, &room, &caller, command).await?;
@@ -226,32 +226,10 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<RoomCommand, 
         RoomOp::Delete => RoomCommand::Delete,
         RoomOp::Join => RoomCommand::Join,
         RoomOp::Leave => RoomCommand::Leave,
-        RoomOp::Edit => {
-            let b: EditRoomBody = read_json(req).await?;
-            RoomCommand::Edit {
-                title: b.title,
-                topic: b.topic,
-                visibility: b.visibility,
-            }
-        }
-        RoomOp::Invite => {
-            let b: UsernameBody = read_json(req).await?;
-            RoomCommand::Invite {
-                username: b.username,
-            }
-        }
-        RoomOp::Kick => {
-            let b: UsernameBody = read_json(req).await?;
-            RoomCommand::Kick {
-                username: b.username,
-            }
-        }
-        RoomOp::Ban => {
-            let b: UsernameBody = read_json(req).await?;
-            RoomCommand::Ban {
-                username: b.username,
-            }
-        }
+        RoomOp::Edit => RoomCommand::Edit(read_json(req).await?),
+        RoomOp::Invite => RoomCommand::Invite(read_json(req).await?),
+        RoomOp::Kick => RoomCommand::Kick(read_json(req).await?),
+        RoomOp::Ban => RoomCommand::Ban(read_json(req).await?),
         RoomOp::Unban(user) => RoomCommand::Unban {
             username: user.to_string(),
         },

@@ -38,8 +38,8 @@ fn private_rooms_do_not_exist_for_strangers() {
     );
     assert_eq!(err_code(h.try_connect("bob", None)), ErrorCode::Forbidden);
     let reply = h.cmd("bob", RoomCommand::Join).unwrap();
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.body.unwrap()["role"], "member");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.json()["role"], "member");
     assert!(!h.room.state().unwrap().invites.contains("bob"));
     h.connect("bob");
     // Private rooms are never listed.
@@ -49,7 +49,7 @@ fn private_rooms_do_not_exist_for_strangers() {
         .all(|e| !matches!(e, Effect::DirectoryChanged { .. })));
     // An invitation can be declined.
     h.cmd("alice", invite("carol")).unwrap();
-    assert_eq!(h.cmd("carol", RoomCommand::Leave).unwrap().status, 204);
+    assert_eq!(h.cmd("carol", RoomCommand::Leave).unwrap().status(), 204);
     assert_eq!(
         err_code(h.cmd("carol", RoomCommand::Join)),
         ErrorCode::NotFound
@@ -66,17 +66,17 @@ fn an_invited_user_can_preview_a_private_room() {
     let mut h = H::with(RateSettings::default(), Visibility::Private);
     h.cmd(
         "alice",
-        RoomCommand::Edit {
+        RoomCommand::Edit(EditRoomBody {
             title: None,
             topic: Some("plans".into()),
             visibility: None,
-        },
+        }),
     )
     .unwrap();
     h.cmd("alice", invite("bob")).unwrap();
     let reply = h.cmd("bob", RoomCommand::Info).unwrap();
-    assert_eq!(reply.status, 200);
-    let body = reply.body.unwrap();
+    assert_eq!(reply.status(), 200);
+    let body = reply.json();
     assert_eq!(body["name"], "general");
     assert_eq!(body["visibility"], "private");
     assert_eq!(body["topic"], "plans");
@@ -100,7 +100,7 @@ fn an_invited_user_can_preview_a_private_room() {
 fn public_rooms_show_info_to_anyone_and_messages_to_members() {
     let mut h = H::new();
     let reply = h.cmd("eve", RoomCommand::Info).unwrap();
-    let body = reply.body.unwrap();
+    let body = reply.json();
     assert_eq!(
         body["members"],
         json!([{"username": "alice", "role": "owner", "online": false}])
@@ -140,7 +140,7 @@ fn the_owner_cannot_leave_and_leaving_closes_sockets_with_1000() {
         ErrorCode::OwnerCannotLeave
     );
     let reply = h.cmd("bob", RoomCommand::Leave).unwrap();
-    assert_eq!((reply.status, reply.body.clone()), (204, None));
+    assert_eq!(reply.answer, Answer::NoContent);
     let fx = reply.effects;
     assert_eq!(closes(&fx), [(b1, 1000), (b2, 1000)]);
     assert_eq!(
@@ -167,15 +167,15 @@ fn kick_closes_with_4003_and_the_kicked_may_rejoin() {
     let b = h.connect("bob");
     let c = h.connect("carol");
     let reply = h.cmd("alice", kick("bob")).unwrap();
-    assert_eq!(reply.status, 204);
-    assert_eq!(closes(&reply.effects), [(b, close_code::REMOVED)]);
+    assert_eq!(reply.status(), 204);
+    assert_eq!(closes(&reply.effects), [(b, CloseReason::Removed.code())]);
     assert_eq!(
         frames_to(&reply.effects, c)[0],
         json!({"type": "member", "seq": 4, "user": "bob", "action": "kicked", "role": null})
     );
     // A frame from the closed socket is not processed.
     let fx = h.frame(b, json!({"type": "send", "client_id": "x", "text": "hi"}));
-    assert_eq!(closes(&fx), [(b, close_code::REMOVED)]);
+    assert_eq!(closes(&fx), [(b, CloseReason::Removed.code())]);
     assert_eq!(h.last_seq(), 4);
     // Kicking a non-member is not_found.
     assert_eq!(err_code(h.cmd("alice", kick("bob"))), ErrorCode::NotFound);

@@ -101,18 +101,18 @@ fn directory_versions_grow_with_every_change_and_across_re_creation() {
     let a = h.connect("alice");
     let fx = h.frame(a, json!({"type": "send", "client_id": "1", "text": "x"}));
     record(&fx, &mut versions);
-    let private = RoomCommand::Edit {
+    let private = RoomCommand::Edit(EditRoomBody {
         title: None,
         topic: None,
         visibility: Some(Visibility::Private),
-    };
+    });
     let fx = h.cmd("alice", private).unwrap().effects;
     record(&fx, &mut versions);
-    let public = RoomCommand::Edit {
+    let public = RoomCommand::Edit(EditRoomBody {
         title: None,
         topic: None,
         visibility: Some(Visibility::Public),
-    };
+    });
     let fx = h.cmd("alice", public).unwrap().effects;
     record(&fx, &mut versions);
     let fx = h.cmd("alice", RoomCommand::Delete).unwrap().effects;

@@ -291,8 +291,7 @@ fn deleting_a_message_redacts_its_text_from_every_stored_event() {
             h.now,
         )
         .unwrap()
-        .body
-        .unwrap();
+        .json();
     assert!(!body.to_string().contains("secret"));
     let fx = h.frame(a, json!({"type": "history"}));
     assert!(texts_to(&fx, a).iter().all(|f| !f.contains("secret")));
@@ -422,6 +421,6 @@ fn a_binary_frame_is_a_bad_request_and_an_oversized_one_closes_with_1009() {
         },
         h.now,
     );
-    assert_eq!(closes(&fx), [(a, close_code::TOO_BIG)]);
+    assert_eq!(closes(&fx), [(a, CloseReason::TooBig.code())]);
     assert_eq!(h.room.socket_count(), 0);
 }

@@ -24,7 +24,7 @@ fn a_room_reloaded_from_storage_carries_on() {
     assert!(room.restore_socket(b, "bob", "sid-bob").is_empty());
     // A socket of someone no longer a member is closed on restore.
     let fx = room.restore_socket(SocketId(99), "eve", "sid-eve");
-    assert_eq!(closes(&fx), [(SocketId(99), close_code::REMOVED)]);
+    assert_eq!(closes(&fx), [(SocketId(99), CloseReason::Removed.code())]);
     h.room = room;
     assert!(h.room.is_online("alice"));
     assert_eq!(h.send(a, "2", "after"), 4);
@@ -66,10 +66,10 @@ fn logout_closes_only_that_sessions_sockets() {
     h.room
         .on_connect(&h.store, s2, "alice", "laptop", None)
         .unwrap();
-    let fx = h.room.close_session("phone", close_code::LOGGED_OUT);
+    let fx = h.room.close_session("phone", CloseReason::LoggedOut);
     assert_eq!(closes(&fx), [(s1, 4001)]);
     assert!(h.room.is_online("alice"));
-    let fx = h.room.close_session("laptop", close_code::SESSION_EXPIRED);
+    let fx = h.room.close_session("laptop", CloseReason::SessionExpired);
     assert_eq!(closes(&fx), [(s2, 1008)]);
     assert!(!h.room.is_online("alice"));
 }

@@ -19,8 +19,8 @@ fn creating_a_room_stores_the_owner_joining_as_seq_1() {
         next_socket: 1,
     };
     let reply = h.cmd("alice", create_cmd(Visibility::Public)).unwrap();
-    assert_eq!(reply.status, 201);
-    let body = reply.body.unwrap();
+    assert_eq!(reply.status(), 201);
+    let body = reply.json();
     assert_eq!(body["name"], "general");
     assert_eq!(body["title"], "general");
     assert_eq!(body["topic"], "");
@@ -54,24 +54,24 @@ fn creating_a_room_stores_the_owner_joining_as_seq_1() {
     let mut fresh = Room::new(RateSettings::default());
     let mut store = MemoryStore::new();
     for bad in [
-        RoomCommand::Create {
+        RoomCommand::Create(CreateRoomBody {
             name: "General".into(),
             title: None,
             topic: None,
             visibility: None,
-        },
-        RoomCommand::Create {
+        }),
+        RoomCommand::Create(CreateRoomBody {
             name: "ok-name".into(),
             title: Some("x".repeat(65)),
             topic: None,
             visibility: None,
-        },
-        RoomCommand::Create {
+        }),
+        RoomCommand::Create(CreateRoomBody {
             name: "ok-name".into(),
             title: None,
             topic: Some("x".repeat(281)),
             visibility: None,
-        },
+        }),
     ] {
         assert_eq!(
             err_code(fresh.handle_command(&mut store, "bob", bad, T0)),
@@ -159,11 +159,11 @@ fn every_durable_event_takes_the_next_seq_without_gaps() {
     h.cmd("alice", set_role("bob", Role::Moderator)).unwrap();
     h.cmd(
         "bob",
-        RoomCommand::Edit {
+        RoomCommand::Edit(EditRoomBody {
             title: Some("General chat".into()),
             topic: None,
             visibility: None,
-        },
+        }),
     )
     .unwrap();
     h.cmd("bob", kick("carol")).unwrap();

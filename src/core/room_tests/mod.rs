@@ -7,13 +7,14 @@
 
 use serde_json::{json, Value};
 
+use super::close_reason::CloseReason;
 use super::directory::{supersedes, DirectoryVersion, DIRECTORY_ACTIVITY_INTERVAL_MS};
 use super::error::{ApiResult, ErrorCode};
 use super::protocol::{Role, Visibility};
 use super::rate_limit::{RateSettings, CHANGE_BURST, HISTORY_BURST};
-use super::room::{close_code, Effect, Reply, Room, SocketId};
+use super::room::{Effect, Room, SocketId};
+use super::room_api::{Answer, CreateRoomBody, EditRoomBody, Reply, RoomCommand, UsernameBody};
 use super::room_changes::{REACTIONS_PER_MESSAGE_MAX, REACTIONS_PER_USER_MAX};
-use super::room_commands::RoomCommand;
 use super::room_sessions::{MAX_SOCKETS_PER_USER, REVOKED_KEEP_MS};
 use super::room_socket::{resumable, Incoming, REPLAY_PAGE};
 use super::store::{ChangeKey, MemoryStore, RoomStore, StoredEvent};
@@ -41,12 +42,12 @@ struct H {
 }
 
 fn create_cmd(visibility: Visibility) -> RoomCommand {
-    RoomCommand::Create {
+    RoomCommand::Create(CreateRoomBody {
         name: "general".into(),
         title: None,
         topic: None,
         visibility: Some(visibility),
-    }
+    })
 }
 
 impl H {
@@ -145,8 +146,7 @@ impl H {
     fn messages(&mut self, actor: &str, before: Option<u64>, limit: Option<i64>) -> Value {
         self.cmd(actor, RoomCommand::Messages { before, limit })
             .unwrap()
-            .body
-            .unwrap()
+            .json()
     }
 
     /// Connects and returns the socket and the text of every frame it got,
@@ -227,7 +227,7 @@ fn closes(effects: &[Effect]) -> Vec<(SocketId, u16)> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Close { socket, code, .. } => Some((*socket, *code)),
+            Effect::Close { socket, reason } => Some((*socket, reason.code())),
             _ => None,
         })
         .collect()
@@ -250,21 +250,21 @@ fn assert_no_gaps(h: &H) {
 // ----- verbs: the commands the tests repeat --------------------------------
 
 fn invite(user: &str) -> RoomCommand {
-    RoomCommand::Invite {
+    RoomCommand::Invite(UsernameBody {
         username: user.into(),
-    }
+    })
 }
 
 fn kick(user: &str) -> RoomCommand {
-    RoomCommand::Kick {
+    RoomCommand::Kick(UsernameBody {
         username: user.into(),
-    }
+    })
 }
 
 fn ban(user: &str) -> RoomCommand {
-    RoomCommand::Ban {
+    RoomCommand::Ban(UsernameBody {
         username: user.into(),
-    }
+    })
 }
 
 fn unban(user: &str) -> RoomCommand {

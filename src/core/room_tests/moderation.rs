@@ -15,7 +15,7 @@ fn bans_remove_membership_and_invitation_and_keep_the_user_out() {
     h.cmd("alice", invite("carol")).unwrap();
     let b = h.connect("bob");
     let reply = h.cmd("alice", ban("bob")).unwrap();
-    assert_eq!(closes(&reply.effects), [(b, close_code::REMOVED)]);
+    assert_eq!(closes(&reply.effects), [(b, CloseReason::Removed.code())]);
     let st = h.room.state().unwrap();
     assert!(!st.members.contains_key("bob"));
     assert!(st.bans.contains("bob"));
@@ -40,7 +40,7 @@ fn bans_remove_membership_and_invitation_and_keep_the_user_out() {
     assert_eq!(err_code(h.cmd("alice", invite("bob"))), ErrorCode::Conflict);
     // Unban: an event, then the user is a stranger again (private: needs an invite).
     let reply = h.cmd("alice", unban("bob")).unwrap();
-    assert_eq!(reply.status, 204);
+    assert_eq!(reply.status(), 204);
     assert_eq!(h.last_seq(), before + 1);
     assert_eq!(
         err_code(h.cmd("bob", RoomCommand::Join)),
@@ -72,12 +72,12 @@ fn moderators_cannot_act_on_the_owner_or_each_other() {
     }
     for target in ["alice", "mod2", "mod1"] {
         for cmd in [
-            RoomCommand::Kick {
+            RoomCommand::Kick(UsernameBody {
                 username: target.into(),
-            },
-            RoomCommand::Ban {
+            }),
+            RoomCommand::Ban(UsernameBody {
                 username: target.into(),
-            },
+            }),
         ] {
             assert_eq!(
                 err_code(h.cmd("mod1", cmd)),
@@ -121,9 +121,9 @@ fn role_changes_are_events_and_take_effect_at_once() {
     let fx = h.frame(b, json!({"type": "delete", "client_id": "d1", "target": m}));
     assert_eq!(error_code(&fx, b), "forbidden");
     let reply = h.cmd("alice", set_role("bob", Role::Moderator)).unwrap();
-    assert_eq!(reply.status, 200);
+    assert_eq!(reply.status(), 200);
     assert_eq!(
-        reply.body.unwrap(),
+        reply.json(),
         json!({"username": "bob", "role": "moderator", "online": true})
     );
     assert_eq!(
@@ -171,14 +171,14 @@ fn editing_the_room_is_an_event_and_updates_the_directory() {
     let reply = h
         .cmd(
             "alice",
-            RoomCommand::Edit {
+            RoomCommand::Edit(EditRoomBody {
                 title: Some("  General chat ".into()),
                 topic: Some("Anything goes".into()),
                 visibility: None,
-            },
+            }),
         )
         .unwrap();
-    assert_eq!(reply.body.as_ref().unwrap()["title"], "General chat");
+    assert_eq!(reply.json()["title"], "General chat");
     assert_eq!(
         frames_to(&reply.effects, b),
         [
@@ -194,11 +194,11 @@ fn editing_the_room_is_an_event_and_updates_the_directory() {
     let reply = h
         .cmd(
             "alice",
-            RoomCommand::Edit {
+            RoomCommand::Edit(EditRoomBody {
                 title: None,
                 topic: None,
                 visibility: Some(Visibility::Private),
-            },
+            }),
         )
         .unwrap();
     assert!(matches!(
@@ -210,20 +210,22 @@ fn editing_the_room_is_an_event_and_updates_the_directory() {
     let reply = h
         .cmd(
             "alice",
-            RoomCommand::Edit {
+            RoomCommand::Edit(EditRoomBody {
                 title: Some("General chat".into()),
                 topic: None,
                 visibility: None,
-            },
+            }),
         )
         .unwrap();
     assert!(reply.effects.is_empty());
     assert_eq!(h.last_seq(), before);
     // Field rules and permissions.
-    let edit = |title: &str| RoomCommand::Edit {
-        title: Some(title.into()),
-        topic: None,
-        visibility: None,
+    let edit = |title: &str| {
+        RoomCommand::Edit(EditRoomBody {
+            title: Some(title.into()),
+            topic: None,
+            visibility: None,
+        })
     };
     assert_eq!(err_code(h.cmd("alice", edit(" "))), ErrorCode::BadRequest);
     assert_eq!(
@@ -248,7 +250,7 @@ fn deleting_the_room_closes_sockets_with_4004_and_leaves_nothing() {
         ErrorCode::Forbidden
     );
     let reply = h.cmd("alice", RoomCommand::Delete).unwrap();
-    assert_eq!(reply.status, 204);
+    assert_eq!(reply.status(), 204);
     assert_eq!(closes(&reply.effects), [(a, 4004), (b, 4004)]);
     for u in ["alice", "bob"] {
         assert!(reply.effects.contains(&Effect::AccountRoomsChanged {
@@ -268,7 +270,7 @@ fn deleting_the_room_closes_sockets_with_4004_and_leaves_nothing() {
     );
     // A frame racing the close is not processed.
     let fx = h.frame(a, json!({"type": "send", "client_id": "x", "text": "hi"}));
-    assert_eq!(closes(&fx), [(a, close_code::REMOVED)]);
+    assert_eq!(closes(&fx), [(a, CloseReason::Removed.code())]);
 
     // The name is free again and the new room inherits nothing.
     h.cmd("carol", create_cmd(Visibility::Public)).unwrap();

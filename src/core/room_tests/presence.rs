@@ -49,7 +49,7 @@ fn read_markers_move_forward_only_and_are_not_events() {
     }
     h.send(b, "b0", "mine");
     let unread = |h: &mut H, u: &str| {
-        h.cmd(u, RoomCommand::Summary).unwrap().body.unwrap()["unread"]
+        h.cmd(u, RoomCommand::Summary).unwrap().json()["unread"]
             .as_u64()
             .unwrap()
     };
@@ -80,7 +80,7 @@ fn read_markers_move_forward_only_and_are_not_events() {
     assert_eq!(
         h.cmd("alice", RoomCommand::MarkRead { seq: 4 })
             .unwrap()
-            .status,
+            .status(),
         204
     );
     assert_eq!(h.room.state().unwrap().members["alice"].read_seq, 4);

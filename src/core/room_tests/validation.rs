@@ -174,7 +174,7 @@ fn a_frame_over_16_kib_closes_the_socket_with_1009() {
     let b = h.connect("bob");
     let raw = json!({"type": "send", "client_id": "c", "text": "x".repeat(16 * 1024)}).to_string();
     let fx = h.raw(a, &raw);
-    assert_eq!(closes(&fx), [(a, close_code::TOO_BIG)]);
+    assert_eq!(closes(&fx), [(a, CloseReason::TooBig.code())]);
     // alice's last socket: the others see her go offline.
     assert_eq!(
         frames_to(&fx, b),

@@ -1,0 +1,263 @@
+//! The room's HTTP side as types: the [`RoomCommand`]s the Worker sends a
+//! room object (with the request bodies they carry) and the [`Reply`] the
+//! room answers, whose [`Answer`] is one of the contract's status and body
+//! shapes. The handlers are in `room_commands` and `room_moderation`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::{ApiError, ApiResult};
+use super::protocol::{MemberInfo, Message, Role, RoomInfo, Visibility};
+use super::room::Effect;
+
+/// One HTTP request about a room, already parsed. `actor` (the signed-in
+/// user) is passed next to it. The Worker sends it to the room object as
+/// JSON tagged by `op` (see `platform::room_wire`); a request body travels as
+/// its own type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RoomCommand {
+    /// `POST /api/rooms`: 201 Room.
+    Create(CreateRoomBody),
+    /// `GET /api/rooms/{name}`: 200 Room plus `members`.
+    Info,
+    /// The caller's own entry for `GET /api/rooms`: 200 Room with `role`,
+    /// `read_seq`, `unread`. Members only.
+    Summary,
+    /// `POST /api/rooms/{name}/join`: 200 Room.
+    Join,
+    /// `POST /api/rooms/{name}/leave`: 204.
+    Leave,
+    /// `GET /api/rooms/{name}/messages?before=&limit=`: 200 `{messages, has_more}`.
+    /// `limit` is range-checked here (1-100, default 50).
+    Messages {
+        before: Option<u64>,
+        limit: Option<i64>,
+    },
+    /// `PATCH /api/rooms/{name}`: 200 Room.
+    Edit(EditRoomBody),
+    /// `POST /api/rooms/{name}/invites`: 204.
+    Invite(UsernameBody),
+    /// `POST /api/rooms/{name}/kick`: 204.
+    Kick(UsernameBody),
+    /// `POST /api/rooms/{name}/bans`: 204.
+    Ban(UsernameBody),
+    /// `DELETE /api/rooms/{name}/bans/{username}`: 204.
+    Unban { username: String },
+    /// `PUT /api/rooms/{name}/members/{username}`: 200 `{username, role, online}`.
+    SetRole { username: String, role: Role },
+    /// `DELETE /api/rooms/{name}`: 204. The store is wiped by the call.
+    Delete,
+    /// Moves the caller's read marker forward (HTTP twin of the `read`
+    /// frame): 204.
+    MarkRead { seq: u64 },
+}
+
+/// Body of `POST /api/rooms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomBody {
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+}
+
+/// Body of `PATCH /api/rooms/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditRoomBody {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
+}
+
+/// Body of invite, kick and ban.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsernameBody {
+    pub username: String,
+}
+
+/// Body of `PUT .../members/{username}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    pub role: Role,
+}
+
+/// `GET /api/rooms/{name}`'s body: the Room with its member list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoomWithMembers {
+    #[serde(flatten)]
+    pub room: RoomInfo,
+    pub members: Vec<MemberInfo>,
+}
+
+/// A page of history: `{messages, has_more}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+/// What an HTTP command answers: each variant is one status with one body
+/// shape of the contract.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// 201 Room.
+    Created(RoomInfo),
+    /// 200 Room (join, edit, the caller's summary).
+    Room(RoomInfo),
+    /// 200 Room plus `members`.
+    RoomWithMembers(RoomWithMembers),
+    /// 200 `{messages, has_more}`.
+    Messages(MessagePage),
+    /// 200 `{username, role, online}`.
+    Member(MemberInfo),
+    /// 204.
+    NoContent,
+}
+
+impl Answer {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Answer::Created(_) => 201,
+            Answer::Room(_)
+            | Answer::RoomWithMembers(_)
+            | Answer::Messages(_)
+            | Answer::Member(_) => 200,
+            Answer::NoContent => 204,
+        }
+    }
+
+    /// The JSON body; `None` for 204.
+    pub fn body(&self) -> ApiResult<Option<Value>> {
+        let value = match self {
+            Answer::Created(room) | Answer::Room(room) => serde_json::to_value(room),
+            Answer::RoomWithMembers(body) => serde_json::to_value(body),
+            Answer::Messages(page) => serde_json::to_value(page),
+            Answer::Member(member) => serde_json::to_value(member),
+            Answer::NoContent => return Ok(None),
+        };
+        value.map(Some).map_err(|_| ApiError::internal())
+    }
+}
+
+/// The answer to an HTTP command and the effects to carry out after the
+/// transaction commits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub answer: Answer,
+    pub effects: Vec<Effect>,
+}
+
+impl Reply {
+    pub(super) fn new(answer: Answer, effects: Vec<Effect>) -> ApiResult<Reply> {
+        Ok(Reply { answer, effects })
+    }
+
+    /// A 204 with these effects.
+    pub(super) fn no_content(effects: Vec<Effect>) -> ApiResult<Reply> {
+        Reply::new(Answer::NoContent, effects)
+    }
+
+    /// The status, for tests and logs.
+    pub fn status(&self) -> u16 {
+        self.answer.status()
+    }
+
+    /// The body as JSON (a test's view of what the client gets).
+    #[cfg(test)]
+    pub fn json(&self) -> Value {
+        self.answer.body().ok().flatten().unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The JSON the Worker sends a room object for a command.
+    #[test]
+    fn commands_travel_as_json_tagged_by_op() {
+        let cmd = RoomCommand::SetRole {
+            username: "bob".into(),
+            role: Role::Moderator,
+        };
+        let text = serde_json::to_string(&cmd).unwrap();
+        assert_eq!(
+            text,
+            r#"{"op":"set_role","username":"bob","role":"moderator"}"#
+        );
+        assert_eq!(serde_json::from_str::<RoomCommand>(&text).unwrap(), cmd);
+        assert_eq!(
+            serde_json::from_str::<RoomCommand>(r#"{"op":"join"}"#).unwrap(),
+            RoomCommand::Join
+        );
+        // An unknown op or field is refused, not ignored (serde cannot deny
+        // extra fields on a variant without fields, like `join`; the Worker
+        // never sends any).
+        assert!(
+            serde_json::from_str::<RoomCommand>(r#"{"op":"kick","username":"b","x":1}"#).is_err()
+        );
+        // A body travels flat beside the tag.
+        let kick = RoomCommand::Kick(UsernameBody {
+            username: "b".into(),
+        });
+        let text = serde_json::to_string(&kick).unwrap();
+        assert_eq!(text, r#"{"op":"kick","username":"b"}"#);
+        assert_eq!(serde_json::from_str::<RoomCommand>(&text).unwrap(), kick);
+        assert!(serde_json::from_str::<RoomCommand>(r#"{"op":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn answers_carry_the_contract_status_and_shape() {
+        let room = RoomInfo {
+            name: "general".into(),
+            title: "General".into(),
+            topic: String::new(),
+            visibility: Visibility::Public,
+            owner: "alice".into(),
+            created_at: 1,
+            member_count: 1,
+            last_seq: 1,
+            role: None,
+            read_seq: None,
+            unread: None,
+        };
+        assert_eq!(Answer::Created(room.clone()).status(), 201);
+        assert_eq!(Answer::NoContent.status(), 204);
+        assert_eq!(Answer::NoContent.body().unwrap(), None);
+        let with = Answer::RoomWithMembers(RoomWithMembers {
+            room,
+            members: vec![MemberInfo {
+                username: "alice".into(),
+                role: Role::Owner,
+                online: true,
+            }],
+        });
+        let body = with.body().unwrap().unwrap();
+        // Flat: the Room's fields and `members` side by side.
+        assert_eq!(body["name"], "general");
+        assert_eq!(body["members"][0]["role"], "owner");
+        let page = Answer::Messages(MessagePage {
+            messages: vec![],
+            has_more: false,
+        });
+        assert_eq!(
+            page.body().unwrap().unwrap(),
+            serde_json::json!({"messages": [], "has_more": false})
+        );
+    }
+}
