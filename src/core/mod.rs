@@ -22,6 +22,8 @@ pub mod room;
 pub mod room_api;
 pub mod room_changes;
 pub mod room_commands;
+mod room_listing;
+mod room_moderation;
 pub mod room_sessions;
 pub mod room_socket;
 pub mod room_state;

@@ -25,7 +25,7 @@ use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::permissions::{self, Action, ActorStatus};
-use super::protocol::{MemberAction, MemberInfo, Role, RoomInfo, ServerFrame, Visibility};
+use super::protocol::{MemberAction, Role, RoomInfo, ServerFrame, Visibility};
 use super::room::{Effect, Room};
 use super::room_api::{
     Answer, CreateRoomBody, EditRoomBody, MessagePage, Reply, RoomCommand, RoomWithMembers,
@@ -34,7 +34,7 @@ use super::room_state::{Member, RoomState};
 use super::store::{RoomStore, StoredEvent};
 use super::validate;
 
-fn not_a_member(username: &str) -> ApiError {
+pub(super) fn not_a_member(username: &str) -> ApiError {
     ApiError::not_found(format!("{username} is not a member of this room."))
 }
 
@@ -134,7 +134,7 @@ impl Room {
     }
 
     /// A `member` event with the next `seq`.
-    fn member_event(
+    pub(super) fn member_event(
         &self,
         user: &str,
         action: MemberAction,
@@ -157,7 +157,7 @@ impl Room {
     }
 
     /// Commits `next` with `event`, and answers with the event's broadcast.
-    fn commit_and_broadcast(
+    pub(super) fn commit_and_broadcast(
         &mut self,
         store: &mut dyn RoomStore,
         mut next: RoomState,
@@ -355,125 +355,6 @@ impl Room {
         Reply::new(Answer::Room(self.own_info(store, actor)?), effects)
     }
 
-    fn invite(&mut self, store: &mut dyn RoomStore, username: &str) -> ApiResult<Reply> {
-        let target = validate::username(username)?;
-        let mut next = self.state_ref()?.clone();
-        match next.status_of(&target) {
-            ActorStatus::Banned => Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("{target} is banned from this room; unban them first."),
-            )),
-            ActorStatus::Stranger => {
-                next.invites.insert(target);
-                self.commit(store, next, None)?;
-                Reply::no_content(Vec::new())
-            }
-            _ => Reply::no_content(Vec::new()),
-        }
-    }
-
-    fn kick(
-        &mut self,
-        store: &mut dyn RoomStore,
-        actor: ActorStatus,
-        username: &str,
-    ) -> ApiResult<Reply> {
-        let target = validate::username(username)?;
-        let target_status = self.state_ref()?.status_of(&target);
-        if !target_status.is_member() {
-            return Err(not_a_member(&target));
-        }
-        permissions::may_act_on(actor, target_status)?;
-        let event = self.member_event(&target, MemberAction::Kicked, None)?;
-        let mut next = self.state_ref()?.clone();
-        next.members.remove(&target);
-        let mut effects = self.commit_and_broadcast(store, next, event)?;
-        self.close_user(&target, CloseReason::Removed, &mut effects);
-        effects.push(Effect::AccountRoomsChanged {
-            username: target,
-            added: false,
-        });
-        self.push_directory_if_public(&mut effects);
-        Reply::no_content(effects)
-    }
-
-    fn ban(
-        &mut self,
-        store: &mut dyn RoomStore,
-        actor: ActorStatus,
-        username: &str,
-    ) -> ApiResult<Reply> {
-        let target = validate::username(username)?;
-        let target_status = self.state_ref()?.status_of(&target);
-        permissions::may_act_on(actor, target_status)?;
-        if target_status == ActorStatus::Banned {
-            return Reply::no_content(Vec::new());
-        }
-        let event = self.member_event(&target, MemberAction::Banned, None)?;
-        let mut next = self.state_ref()?.clone();
-        next.members.remove(&target);
-        next.invites.remove(&target);
-        next.bans.insert(target.clone());
-        let mut effects = self.commit_and_broadcast(store, next, event)?;
-        self.close_user(&target, CloseReason::Banned, &mut effects);
-        if target_status.is_member() {
-            effects.push(Effect::AccountRoomsChanged {
-                username: target,
-                added: false,
-            });
-            self.push_directory_if_public(&mut effects);
-        }
-        Reply::no_content(effects)
-    }
-
-    fn unban(&mut self, store: &mut dyn RoomStore, username: &str) -> ApiResult<Reply> {
-        let target = validate::username(username)?;
-        if !self.state_ref()?.bans.contains(&target) {
-            return Reply::no_content(Vec::new());
-        }
-        let event = self.member_event(&target, MemberAction::Unbanned, None)?;
-        let mut next = self.state_ref()?.clone();
-        next.bans.remove(&target);
-        let effects = self.commit_and_broadcast(store, next, event)?;
-        Reply::no_content(effects)
-    }
-
-    fn set_role(
-        &mut self,
-        store: &mut dyn RoomStore,
-        username: &str,
-        role: Role,
-    ) -> ApiResult<Reply> {
-        if role == Role::Owner {
-            return Err(ApiError::bad_request(
-                "role is \"moderator\" or \"member\"; a room has exactly one owner.",
-            ));
-        }
-        let target = validate::username(username)?;
-        let current = self
-            .state_ref()?
-            .role_of(&target)
-            .ok_or_else(|| not_a_member(&target))?;
-        if current == Role::Owner {
-            return Err(ApiError::forbidden("The owner's role cannot change."));
-        }
-        let mut effects = Vec::new();
-        if current != role {
-            let event = self.member_event(&target, MemberAction::Role, Some(role))?;
-            let mut next = self.state_ref()?.clone();
-            if let Some(m) = next.members.get_mut(&target) {
-                m.role = role;
-            }
-            effects = self.commit_and_broadcast(store, next, event)?;
-        }
-        let member = MemberInfo {
-            online: self.is_online(&target),
-            username: target,
-            role,
-        };
-        Reply::new(Answer::Member(member), effects)
-    }
-
     fn delete_room(&mut self, store: &mut dyn RoomStore) -> ApiResult<Reply> {
         let state = self.state_ref()?.clone();
         store.wipe()?;
@@ -501,7 +382,7 @@ impl Room {
         Reply::no_content(effects)
     }
 
-    fn push_directory_if_public(&mut self, effects: &mut Vec<Effect>) {
+    pub(super) fn push_directory_if_public(&mut self, effects: &mut Vec<Effect>) {
         if self.listing().is_some() {
             effects.push(self.directory_changed());
         }
