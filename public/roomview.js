@@ -83,7 +83,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
 
   // ---- header state ----
   function renderHead() {
-    const room = store.room || r.info;
+    const room = store.room;
     titleText.textContent = room.title || name;
     clear(titleIcon).appendChild(icon(room.visibility === 'private' ? 'lock' : 'hash', 20));
     topic.textContent = room.topic || '';
@@ -122,7 +122,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   const reading = () => state.current === name && document.visibilityState === 'visible' && document.hasFocus() && atBottom();
   setReadingCheck(reading);
   function readIfLooking() {
-    if (store.loaded && reading()) markRead(name, Math.max(store.lastSeq, store.newestSeq(), r.info.last_seq || 0));
+    if (store.loaded && reading()) markRead(name, Math.max(store.lastSeq, store.newestSeq(), store.room.last_seq || 0));
   }
 
   let scrollRaf = 0;
@@ -149,7 +149,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     if (!store.loaded) top.appendChild(h('div', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading messages…'));
     else if (store.loadingOlder) top.appendChild(h('div', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading older messages…'));
     else if (!store.hasMore) {
-      const room = store.room || r.info;
+      const room = store.room;
       top.appendChild(h('div', { class: 'room-start' },
         h('div', { class: 'room-start-icon', 'aria-hidden': 'true' }, icon(room.visibility === 'private' ? 'lock' : 'hash', 28)),
         h('p', { class: 'room-start-title' }, `Welcome to #${room.title || name}`),
