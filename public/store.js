@@ -69,11 +69,7 @@ export class RoomStore {
 
   // ---- unread and read ----------------------------------------------------
 
-  /**
-   * Counts a new message of someone else toward the unread badge, unless the
-   * person is `looking()` at it. `fresh` is what applyEvent returned. True
-   * when the badge grew.
-   */
+  /** Counts someone else's new message (`fresh`: applyEvent's answer) unless I am `looking()`; true when the badge grew. */
   countUnread(f, fresh, looking) {
     if (f.type !== 'message' || !fresh || f.author === this.me) return false;
     if (f.seq <= this.readSeq || f.seq <= this.counted) return false;
@@ -91,11 +87,7 @@ export class RoomStore {
     return true;
   }
 
-  /**
-   * The person has read up to `seq` here: moves the marker (never back; only
-   * when `send` could tell the server) and clears the badge. True when there
-   * was a badge.
-   */
+  /** Read up to `seq` here: the marker moves (never back) if `send` told the server; true when there was a badge. */
   readUpTo(seq, send) {
     const hadBadge = this.unread !== 0;
     if (seq > this.readSeq && send({ type: 'read', seq })) this.readSeq = seq;
