@@ -22,7 +22,7 @@ function labelled(id, label, input, hint) {
 /** The room dialog: details, settings and moderation as the role allows. */
 export function openRoomSettings(name, store, { navigate }) {
   const role = store.role;
-  const room = store.room || { name, title: name, topic: '', visibility: 'public' };
+  const room = store.room;
   const sections = [];
   let d;
 

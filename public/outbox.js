@@ -1,6 +1,8 @@
 // Messages that are not yet stored by the server ("sending" or "failed"), kept
 // per user and room in localStorage so they survive a reload or a lost
 // connection and go out later with the same client_id (the server de-duplicates).
+// `Outbox` is one room's queue and its states: queued -> sending -> (gone once
+// the server stored it) | stored (acked, not shown yet) | failed (refused).
 
 const PREFIX = 'chat.outbox.v1';
 
@@ -56,4 +58,99 @@ export function clearOutbox(me) {
   try {
     for (const room of roomsWithOutbox(me)) localStorage.removeItem(key(me, room));
   } catch { /* storage disabled: nothing was saved */ }
+}
+
+export class Outbox {
+  /** `changed()` is called whenever the list or a state changed. */
+  constructor(me, room, changed = () => {}) {
+    this.me = me;
+    this.room = room;
+    this.list = loadOutbox(me, room);
+    this.changed = changed;
+  }
+
+  save() { saveOutbox(this.me, this.room, this.list); this.changed(); }
+
+  has(clientId) { return this.list.some((p) => p.client_id === clientId); }
+
+  /** Queues a new message (saved at once); returns its entry. */
+  queue(text, replyTo) {
+    const p = { client_id: newClientId(), text, reply_to: replyTo ?? null, ts: Date.now(), state: 'queued', conn: 0 };
+    this.list.push(p);
+    this.save();
+    return p;
+  }
+
+  /**
+   * Sends every queued message, in order, on connection `connId` through
+   * `send(frame)` (false: not sent, stop there). One already sending on this
+   * connection is not sent twice; on a new connection it goes again with the
+   * same client_id.
+   */
+  sendAll(connId, send) {
+    for (const p of this.list) {
+      if (p.state === 'failed' || p.state === 'stored') continue;
+      if (p.state === 'sending' && p.conn === connId) continue;
+      const frame = { type: 'send', client_id: p.client_id, text: p.text };
+      if (p.reply_to) frame.reply_to = p.reply_to;
+      if (!send(frame)) return;
+      p.state = 'sending';
+      p.conn = connId;
+    }
+    this.changed();
+  }
+
+  /** A failed message goes back in the queue; false when there is no such message. */
+  retry(clientId) {
+    const p = this.list.find((x) => x.client_id === clientId);
+    if (!p) return false;
+    p.state = 'queued';
+    p.error = '';
+    this.save();
+    return true;
+  }
+
+  /** Forgets a message. */
+  discard(clientId) {
+    this.list = this.list.filter((x) => x.client_id !== clientId);
+    this.save();
+  }
+
+  /** Drops the entries the server has stored (our messages among `messages`, by client_id). */
+  stored(messages) {
+    if (!this.list.length) return;
+    const ids = new Set(messages.filter((m) => m.author === this.me).map((m) => m.client_id));
+    const before = this.list.length;
+    this.list = this.list.filter((p) => !ids.has(p.client_id));
+    if (this.list.length !== before) this.save();
+  }
+
+  /** The server stored `clientId` as `seq`: drop it when `shown` (or nothing is shown yet), else mark it. */
+  acked(clientId, seq, shown) {
+    const i = this.list.findIndex((p) => p.client_id === clientId);
+    if (i < 0) return;
+    if (shown) {
+      this.list.splice(i, 1);
+      this.save();
+    } else {
+      this.list[i].state = 'stored';
+      this.list[i].seq = seq;
+      this.changed();
+    }
+  }
+
+  /** The server refused `clientId`: true when it is queued again (rate limited), else it failed. */
+  refused(clientId, code, message) {
+    const p = this.list.find((x) => x.client_id === clientId);
+    if (!p) return false;
+    if (code === 'rate_limited') {
+      p.state = 'queued';
+      this.changed();
+      return true;
+    }
+    p.state = 'failed';
+    p.error = message || 'The message could not be sent.';
+    this.save();
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 // The rooms the signed-in user belongs to: one RoomStore and one RoomSocket per
 // room, so unread counts and presence stay live everywhere. It routes socket
-// frames into stores, owns the outbox flush (same client_id on every retry),
-// keeps the page title's unread count, and refreshes the list from the API.
+// frames into the stores (which own the state), sends what they ask for, runs
+// the retry timers, keeps the page title's unread count, and refreshes the
+// list from the API.
 
 import { api } from './api.js';
 import { RoomSocket } from './socket.js';
@@ -15,7 +16,7 @@ import { HISTORY_PAGE } from './limits.js';
 const REFRESH_MS = 20_000;
 const MAX_SOCKETS = 30;
 
-/** name -> { info, store, socket, status, unread, counted } */
+/** name -> { store, socket, status, since, wantHistory, retryTimer, addedAt } */
 export const rooms = new Map();
 let refreshTimer = null;
 let refreshing = null;
@@ -48,15 +49,7 @@ export function refreshRooms() {
         seen.add(info.name);
         const r = rooms.get(info.name);
         if (r) {
-          const wasCounted = r.counted;
-          r.info = { ...r.info, ...info };
-          if (r.store.room) Object.assign(r.store.room, { title: info.title, topic: info.topic, visibility: info.visibility });
-          if (!r.store.role && info.role) r.store.role = info.role;
-          if ((info.last_seq ?? 0) >= wasCounted) {
-            r.unread = info.unread ?? 0;
-            r.counted = info.last_seq ?? 0;
-          }
-          if (state.current === info.name && isReadingNow()) r.unread = 0;
+          r.store.listed(info, () => state.current === info.name && isReadingNow());
         } else {
           addRoom(info);
         }
@@ -79,11 +72,8 @@ export function refreshRooms() {
 /** Adds a room the user just created or joined (or found in the list). */
 export function addRoom(info) {
   if (rooms.has(info.name)) return rooms.get(info.name);
-  const store = new RoomStore(info.name, state.me.username);
-  store.lastSeq = 0;
-  store.readSeq = info.read_seq ?? 0;
-  store.role = info.role ?? null;
-  const r = { info, addedAt: Date.now(), store, socket: null, status: 'connecting', unread: info.unread ?? 0, counted: info.last_seq ?? 0, since: info.last_seq ?? 0, historyQueue: [], ops: new Map(), retryTimer: null };
+  const store = new RoomStore(info.name, state.me.username, info);
+  const r = { addedAt: Date.now(), store, socket: null, status: 'connecting', since: info.last_seq ?? 0, wantHistory: false, retryTimer: null };
   rooms.set(info.name, r);
   if (rooms.size <= MAX_SOCKETS || state.current === info.name) connect(r);
   emit('rooms');
@@ -93,7 +83,7 @@ export function addRoom(info) {
 
 function connect(r) {
   if (r.socket) return;
-  const name = r.info.name;
+  const name = r.store.name;
   r.socket = new RoomSocket(name, {
     since: () => r.store.lastSeq || r.since,
     onFrame: (f) => onFrame(r, f),
@@ -147,7 +137,7 @@ const SIGNED_OUT = {
 };
 
 function gone(r, reason) {
-  const name = r.info.name;
+  const name = r.store.name;
   if (SIGNED_OUT[reason]) { emit('signedout', SIGNED_OUT[reason]); return; }
   removeRoom(name);
   const text = (GONE_TEXT[reason] || GONE_TEXT.removed)(name);
@@ -162,67 +152,33 @@ function isReadingNow() { return readingCheck(); }
 function onFrame(r, f) {
   const s = r.store;
   switch (f.type) {
-    case 'ready': {
-      s.room = { ...f.room };
-      s.role = f.you?.role ?? null;
-      r.info = { ...r.info, ...f.room, role: s.role };
-      s.readSeq = Math.max(s.readSeq, f.read_seq ?? 0);
-      s.setMembers(Array.isArray(f.members) ? f.members : []);
-      r.historyQueue = f.resumed ? [] : ['latest'];
-      s.loadingOlder = false; // a request on the previous connection will not be answered
+    case 'ready':
+      s.ready(f);
       if (f.resumed && !s.loaded && r.wantHistory) requestLatest(r);
-      if (!f.resumed) s.lastSeq = f.last_seq ?? s.lastSeq;
-      s.tell('room');
-      s.tell('role');
-      s.tell('ready');
       flush(r);
       emit('rooms');
       break;
-    }
-    case 'history': {
-      const kind = r.historyQueue.shift() || 'latest';
-      const msgs = Array.isArray(f.messages) ? f.messages : [];
-      if (kind === 'older') s.prependHistory(msgs, !!f.has_more);
-      else s.resetHistory(msgs, !!f.has_more);
-      break;
-    }
+    case 'history': s.history(f); break;
     case 'message': case 'edit': case 'delete': case 'reaction': case 'member': case 'room': {
       const fresh = s.applyEvent(f);
-      if (f.type === 'message' && fresh && f.author !== state.me.username && f.seq > s.readSeq && f.seq > r.counted) {
-        r.counted = f.seq;
-        if (!(state.current === r.info.name && isReadingNow())) {
-          r.unread++;
-          updateTitle();
-          emit('rooms');
-        }
-      }
-      if (f.type === 'room') { r.info = { ...r.info, title: f.title, topic: f.topic, visibility: f.visibility }; emit('rooms'); }
-      if (f.type === 'member' && f.user === state.me.username && f.role) { r.info.role = f.role; }
+      if (s.countUnread(f, fresh, () => state.current === s.name && isReadingNow())) { updateTitle(); emit('rooms'); }
+      if (f.type === 'room') emit('rooms');
       break;
     }
-    case 'ack': ack(r, f); break;
+    case 'ack': s.ack(f); break;
     case 'error': onError(r, f); break;
     case 'typing': s.setTyping(f.user); break;
     case 'presence': s.setPresence(f.user, !!f.online); break;
     case 'profile': if (f.profile) updateProfile(f.profile); break;
-    case 'read': if (f.user === state.me.username) markReadLocally(r, f.seq); break;
+    case 'read': if (f.user === state.me.username && s.readElsewhere(f.seq)) { updateTitle(); emit('rooms'); } break;
     default: break;
-  }
-}
-
-function markReadLocally(r, seq) {
-  if (seq > r.store.readSeq) r.store.readSeq = seq;
-  if (seq >= r.counted) {
-    r.unread = 0;
-    updateTitle();
-    emit('rooms');
   }
 }
 
 // ---- history -------------------------------------------------------------
 
 function requestLatest(r) {
-  if (r.socket?.send({ type: 'history', limit: HISTORY_PAGE })) r.historyQueue.push('latest');
+  if (r.socket?.send({ type: 'history', limit: HISTORY_PAGE })) r.store.requested('latest');
 }
 
 /** The open room wants its newest page (once per session, unless reset). */
@@ -230,18 +186,16 @@ export function wantHistory(name) {
   const r = rooms.get(name);
   if (!r) return;
   r.wantHistory = true;
-  if (!r.store.loaded && r.socket?.ready && !r.historyQueue.length) requestLatest(r);
+  if (!r.store.loaded && r.socket?.ready && !r.store.historyQueue.length) requestLatest(r);
 }
 
 /** Loads the page before the oldest message shown. */
 export function loadOlder(name) {
   const r = rooms.get(name);
-  if (!r || !r.store.loaded || !r.store.hasMore || r.store.loadingOlder) return false;
-  const before = r.store.order[0];
+  const before = r?.store.olderCursor();
   if (before === undefined) return false;
   if (!r.socket?.send({ type: 'history', before, limit: HISTORY_PAGE })) return false;
-  r.historyQueue.push('older');
-  r.store.loadingOlder = true;
+  r.store.requested('older');
   return true;
 }
 
@@ -251,9 +205,7 @@ export function loadOlder(name) {
 export function sendMessage(name, text, replyTo) {
   const r = rooms.get(name);
   if (!r) return;
-  const p = { client_id: newClientId(), text, reply_to: replyTo ?? null, ts: Date.now(), state: 'queued', conn: 0 };
-  r.store.pending.push(p);
-  r.store.savePending();
+  r.store.outbox.queue(text, replyTo);
   flush(r);
 }
 
@@ -261,83 +213,36 @@ export function sendMessage(name, text, replyTo) {
 function flush(r) {
   const sock = r.socket;
   if (!sock?.ready || r.retryTimer) return;
-  for (const p of r.store.pending) {
-    if (p.state === 'failed' || p.state === 'stored') continue;
-    if (p.state === 'sending' && p.conn === sock.connId) continue;
-    const frame = { type: 'send', client_id: p.client_id, text: p.text };
-    if (p.reply_to) frame.reply_to = p.reply_to;
-    if (!sock.send(frame)) return;
-    p.state = 'sending';
-    p.conn = sock.connId;
-  }
-  r.store.tell('pending');
+  r.store.outbox.sendAll(sock.connId, (frame) => sock.send(frame));
 }
 
 export function retryPending(name, clientId) {
   const r = rooms.get(name);
-  const p = r?.store.pending.find((x) => x.client_id === clientId);
-  if (!p) return;
-  p.state = 'queued';
-  p.error = '';
-  r.store.savePending();
-  flush(r);
+  if (r?.store.outbox.retry(clientId)) flush(r);
 }
 
 export function discardPending(name, clientId) {
-  const r = rooms.get(name);
-  if (!r) return;
-  r.store.pending = r.store.pending.filter((x) => x.client_id !== clientId);
-  r.store.savePending();
-}
-
-function ack(r, f) {
-  const s = r.store;
-  const i = s.pending.findIndex((p) => p.client_id === f.client_id);
-  if (i >= 0) {
-    // The message event (same client_id) normally came first and already
-    // replaced it; if not, it is stored: drop the pending copy when it shows.
-    const p = s.pending[i];
-    if (s.messages.has(f.seq) || !s.loaded) { s.pending.splice(i, 1); s.savePending(); } else { p.state = 'stored'; p.seq = f.seq; s.tell('pending'); }
-    return;
-  }
-  r.ops.delete(f.client_id);
+  rooms.get(name)?.store.outbox.discard(clientId);
 }
 
 function onError(r, f) {
   const s = r.store;
-  const p = f.client_id && s.pending.find((x) => x.client_id === f.client_id);
-  if (p) {
-    if (f.code === 'rate_limited') {
-      p.state = 'queued';
-      clearTimeout(r.retryTimer);
-      r.retryTimer = setTimeout(() => { r.retryTimer = null; flush(r); }, Math.max(250, f.retry_after_ms || 1000));
-      s.tell('pending');
-    } else {
-      p.state = 'failed';
-      p.error = f.message || 'The message could not be sent.';
-      s.savePending();
-    }
-    return;
+  const todo = s.error(f);
+  if (!todo) return;
+  if (todo.retrySends) {
+    clearTimeout(r.retryTimer);
+    r.retryTimer = setTimeout(() => { r.retryTimer = null; flush(r); }, todo.retrySends);
+  } else if (todo.retryHistory === 'older') {
+    // Still "Loading older messages…" for the person while we wait.
+    setTimeout(() => {
+      s.stopLoadingOlder();
+      if (!loadOlder(s.name)) s.tell('older-idle');
+    }, todo.after);
+  } else if (todo.retryHistory) {
+    setTimeout(() => { if (!s.loaded && !s.historyQueue.length) requestLatest(r); }, todo.after);
+  } else if (todo.toast) {
+    toast(todo.toast, 'error');
   }
-  if (f.code === 'rate_limited' && !f.client_id && r.historyQueue.length) {
-    // Frames are answered in order, so this refuses the oldest history request
-    // still waiting: ask again when the server says, without a toast (paging
-    // back a long way is ordinary; the limit only slows it down).
-    const kind = r.historyQueue.shift();
-    const wait = Math.max(250, f.retry_after_ms || 1000);
-    if (kind === 'older') {
-      // Still "Loading older messages…" for the person while we wait.
-      setTimeout(() => {
-        s.loadingOlder = false;
-        if (!loadOlder(r.info.name)) s.tell('older-idle');
-      }, wait);
-    } else {
-      setTimeout(() => { if (!s.loaded && !r.historyQueue.length) requestLatest(r); }, wait);
-    }
-    return;
-  }
-  if (f.client_id) r.ops.delete(f.client_id);
-  if (f.message) toast(f.message, 'error');
 }
 
 /** Sends a change (edit, delete, react); tells the person if we are offline. */
@@ -349,7 +254,6 @@ function op(name, frame) {
     toast('You are offline. Try again when the connection is back.', 'error');
     return false;
   }
-  r.ops.set(client_id, frame);
   return true;
 }
 
@@ -363,18 +267,13 @@ export function sendTyping(name) { rooms.get(name)?.socket?.send({ type: 'typing
 export function markRead(name, seq) {
   const r = rooms.get(name);
   if (!r || !seq) return;
-  const clearBadge = r.unread !== 0;
-  if (seq > r.store.readSeq) {
-    if (r.socket?.send({ type: 'read', seq })) r.store.readSeq = seq;
-  }
-  if (seq > r.counted) r.counted = seq;
-  if (clearBadge) { r.unread = 0; updateTitle(); emit('rooms'); }
+  if (r.store.readUpTo(seq, (frame) => !!r.socket?.send(frame))) { updateTitle(); emit('rooms'); }
 }
 
 /** Total unread over all rooms, shown in the page title like "(3) Chat". */
 export function updateTitle() {
   let total = 0;
-  for (const r of rooms.values()) total += r.unread || 0;
+  for (const r of rooms.values()) total += r.store.unread || 0;
   document.title = total > 0 ? `(${total}) Chat` : 'Chat';
 }
 

@@ -36,11 +36,12 @@ export function renderMe() {
 export function renderRooms() {
   const ul = $('#room-list');
   clear(ul);
-  const list = [...rooms.values()].sort((a, b) => (a.info.title || a.info.name).localeCompare(b.info.title || b.info.name));
-  for (const r of list) {
-    const { name, title, visibility } = r.info;
+  const list = [...rooms.values()].map((r) => r.store)
+    .sort((a, b) => (a.room.title || a.name).localeCompare(b.room.title || b.name));
+  for (const store of list) {
+    const { name, room: { title, visibility } } = store;
     const current = state.current === name;
-    const unread = current ? 0 : r.unread;
+    const unread = current ? 0 : store.unread;
     const a = h('a', {
       href: `/rooms/${name}`, class: `room-link${unread ? ' has-unread' : ''}`, data: { room: name },
       aria: { current: current ? 'page' : undefined },

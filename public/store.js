@@ -1,25 +1,35 @@
-// One room's client-side state: messages by seq (de-duplicated), the pending
-// outbox, members, typing and room info. It applies server frames and tells
-// its listener what changed; it knows nothing about sockets or the DOM.
+// One room's client-side state: the room's info, messages by seq
+// (de-duplicated), the pending outbox, members, typing, the read marker and
+// unread count, and which history requests are waiting for an answer. It
+// applies server frames and tells its listener what changed; it knows nothing
+// about sockets, timers or the DOM (sending goes through a function it is given).
 
-import { loadOutbox, saveOutbox } from './outbox.js';
+import { Outbox } from './outbox.js';
+
+const MIN_RETRY_MS = 250;
 
 export class RoomStore {
-  constructor(name, me) {
+  /** `info` is the room as the room list (or create/join) described it. */
+  constructor(name, me, info = {}) {
     this.name = name;
     this.me = me;
     this.messages = new Map();
     this.order = [];
     this.lastSeq = 0;
-    this.readSeq = 0;
+    this.readSeq = info.read_seq ?? 0;
+    this.unread = info.unread ?? 0;
+    /** Messages up to this seq are already in `unread` (or read). */
+    this.counted = info.last_seq ?? 0;
     this.loaded = false;
     this.hasMore = false;
     this.loadingOlder = false;
-    this.room = null;
-    this.role = null;
+    /** History requests in flight, oldest first: 'latest' or 'older'. */
+    this.historyQueue = [];
+    this.room = { title: '', topic: '', visibility: 'public', ...roomFields(info), name };
+    this.role = info.role ?? null;
     this.members = new Map();
     this.typing = new Map();
-    this.pending = loadOutbox(me, name);
+    this.outbox = new Outbox(me, name, () => this.tell('pending'));
     this.listener = null;
   }
 
@@ -27,7 +37,121 @@ export class RoomStore {
   listen(fn) { this.listener = fn; }
   tell(kind, payload) { if (this.listener) this.listener(kind, payload); }
 
-  savePending() { saveOutbox(this.me, this.name, this.pending); this.tell('pending'); }
+  // ---- the connection --------------------------------------------------
+
+  /** The socket's `ready` frame: room, role, members and read marker. */
+  ready(f) {
+    Object.assign(this.room, roomFields(f.room || {}));
+    this.role = f.you?.role ?? null;
+    this.readSeq = Math.max(this.readSeq, f.read_seq ?? 0);
+    this.setMembers(Array.isArray(f.members) ? f.members : []);
+    // A fresh (not resumed) connection sends the newest page by itself; a
+    // request made on the previous connection will not be answered.
+    this.historyQueue = f.resumed ? [] : ['latest'];
+    this.loadingOlder = false;
+    if (!f.resumed) this.lastSeq = f.last_seq ?? this.lastSeq;
+    this.tell('room');
+    this.tell('role');
+    this.tell('ready');
+  }
+
+  /** The room as the room list describes it now; `looking()`: is the person reading it? */
+  listed(info, looking) {
+    const wasCounted = this.counted;
+    Object.assign(this.room, roomFields(info));
+    if (!this.role && info.role) this.role = info.role;
+    if ((info.last_seq ?? 0) >= wasCounted) {
+      this.unread = info.unread ?? 0;
+      this.counted = info.last_seq ?? 0;
+    }
+    if (looking()) this.unread = 0;
+  }
+
+  // ---- unread and read ----------------------------------------------------
+
+  /** Counts someone else's new message (`fresh`: applyEvent's answer) unless I am `looking()`; true when the badge grew. */
+  countUnread(f, fresh, looking) {
+    if (f.type !== 'message' || !fresh || f.author === this.me) return false;
+    if (f.seq <= this.readSeq || f.seq <= this.counted) return false;
+    this.counted = f.seq;
+    if (looking()) return false;
+    this.unread++;
+    return true;
+  }
+
+  /** Our read marker moved elsewhere (another tab or device); true when the badge cleared. */
+  readElsewhere(seq) {
+    if (seq > this.readSeq) this.readSeq = seq;
+    if (seq < this.counted) return false;
+    this.unread = 0;
+    return true;
+  }
+
+  /** Read up to `seq` here: the marker moves (never back) if `send` told the server; true when there was a badge. */
+  readUpTo(seq, send) {
+    const hadBadge = this.unread !== 0;
+    if (seq > this.readSeq && send({ type: 'read', seq })) this.readSeq = seq;
+    if (seq > this.counted) this.counted = seq;
+    this.unread = 0;
+    return hadBadge;
+  }
+
+  // ---- history --------------------------------------------------------------
+
+  /** A history request went out ('latest' or 'older'). */
+  requested(kind) {
+    this.historyQueue.push(kind);
+    if (kind === 'older') this.loadingOlder = true;
+  }
+
+  /** The seq to page back from, or undefined when no older page can be asked for now. */
+  olderCursor() {
+    if (!this.loaded || !this.hasMore || this.loadingOlder) return undefined;
+    return this.order[0];
+  }
+
+  /** A refused 'older' request will be asked again (or given up): not loading now. */
+  stopLoadingOlder() { this.loadingOlder = false; }
+
+  /** A `history` frame: the answer to the oldest request still waiting. */
+  history(f) {
+    const kind = this.historyQueue.shift() || 'latest';
+    const msgs = Array.isArray(f.messages) ? f.messages : [];
+    if (kind === 'older') this.prependHistory(msgs, !!f.has_more);
+    else this.resetHistory(msgs, !!f.has_more);
+  }
+
+  // ---- the outbox (see outbox.js) ------------------------------------------
+
+  get pending() { return this.outbox.list; }
+
+  /** An `ack` frame: the server stored our message as `f.seq`. */
+  ack(f) {
+    // The message event (same client_id) normally came first and already
+    // replaced it; if not, the pending copy stays until the message shows.
+    this.outbox.acked(f.client_id, f.seq, this.messages.has(f.seq) || !this.loaded);
+  }
+
+  /**
+   * An `error` frame. Returns what the caller has to do:
+   * { retrySends: ms } (a send was rate limited: it is queued again),
+   * { retryHistory: 'latest' | 'older', after: ms } (a history request was
+   * refused by the rate limit; an 'older' one still shows as loading),
+   * { toast: message } (anything else worth telling), or null.
+   */
+  error(f) {
+    const wait = Math.max(MIN_RETRY_MS, f.retry_after_ms || 1000);
+    if (f.client_id && this.outbox.has(f.client_id)) {
+      return this.outbox.refused(f.client_id, f.code, f.message) ? { retrySends: wait } : null;
+    }
+    if (f.code === 'rate_limited' && !f.client_id && this.historyQueue.length) {
+      // Frames are answered in order, so this refuses the oldest history
+      // request still waiting: it is asked again later, without a toast
+      // (paging back a long way is ordinary; the limit only slows it down).
+      return { retryHistory: this.historyQueue.shift(), after: wait };
+    }
+    return f.message ? { toast: f.message } : null;
+  }
 
   /** The newest history page: replaces what we had (pending messages stay). */
   resetHistory(messages, hasMore) {
@@ -37,7 +161,7 @@ export class RoomStore {
     this.order.sort((a, b) => a - b);
     this.hasMore = hasMore;
     this.loaded = true;
-    this.matchPending(messages);
+    this.outbox.stored(messages);
     this.tell('reset');
   }
 
@@ -62,15 +186,6 @@ export class RoomStore {
     return msg;
   }
 
-  /** Drops pending entries the server has stored (matched by our client_id). */
-  matchPending(messages) {
-    if (!this.pending.length) return;
-    const ids = new Set(messages.filter((m) => m.author === this.me).map((m) => m.client_id));
-    const before = this.pending.length;
-    this.pending = this.pending.filter((p) => !ids.has(p.client_id));
-    if (this.pending.length !== before) this.savePending();
-  }
-
   /**
    * Applies a durable event (message, edit, delete, reaction, member, room).
    * Returns true when it was new (its seq was beyond everything seen).
@@ -86,10 +201,10 @@ export class RoomStore {
         // Only keep it if it continues what we show (or we show nothing yet).
         if (this.loaded && f.seq > last) {
           const msg = this.put(f);
-          this.matchPending([msg]);
+          this.outbox.stored([msg]);
           this.tell('append', msg);
         } else {
-          this.matchPending([f]);
+          this.outbox.stored([f]);
         }
         return fresh;
       }
@@ -125,13 +240,13 @@ export class RoomStore {
           this.members.delete(f.user);
         }
         if (f.user === this.me && f.role) this.role = f.role;
-        if (this.room) this.room.member_count = this.members.size;
+        this.room.member_count = this.members.size;
         this.tell('members');
         if (f.user === this.me) this.tell('role');
         return fresh;
       }
       case 'room': {
-        if (this.room) Object.assign(this.room, { title: f.title, topic: f.topic, visibility: f.visibility });
+        Object.assign(this.room, { title: f.title, topic: f.topic, visibility: f.visibility });
         this.tell('room');
         return fresh;
       }
@@ -166,6 +281,12 @@ export class RoomStore {
   }
 
   newestSeq() { return this.order[this.order.length - 1] ?? 0; }
+}
+
+/** The room's own fields of a Room object (role, read_seq and unread live apart). */
+function roomFields(info) {
+  const { role, read_seq, unread, ...room } = info;
+  return room;
 }
 
 function normalize(m) {

@@ -1,0 +1,36 @@
+// The open room's header: drawer button, title with its lock/hash icon, topic,
+// the member toggle with its count, and room settings (admins) or "about"
+// (everyone else). It only draws the store's room info; the view says when.
+
+import { h, clear, icon, iconButton } from './dom.js';
+import { openRoomSettings, isAdmin } from './admin.js';
+
+/** Builds the header of room `name`; call `render()` when room, members or role change. */
+export function createRoomHeader({ name, store, navigate, openDrawer }) {
+  const titleText = h('span', { class: 'room-title-text' });
+  const titleIcon = h('span', { class: 'room-title-icon' });
+  const topic = h('p', { class: 'room-topic' });
+  const memberCount = h('span', { class: 'count' });
+  const membersBtn = h('button', { type: 'button', class: 'icon-btn with-count', aria: { controls: 'members-panel', expanded: 'false', label: 'Show members' }, title: 'Members' }, icon('users'), memberCount);
+  const settingsBtn = iconButton('settings', 'Room settings', () => openRoomSettings(name, store, { navigate }));
+  const infoBtn = iconButton('info', 'About this room', () => openRoomSettings(name, store, { navigate }));
+  const el = h('header', { class: 'room-head' },
+    h('button', { type: 'button', class: 'icon-btn drawer-btn', id: 'open-drawer', aria: { label: 'Open the room list', controls: 'sidebar' }, title: 'Rooms', onclick: openDrawer }, icon('menu')),
+    h('div', { class: 'room-id' }, h('h1', { class: 'room-name', id: 'room-heading' }, titleIcon, titleText), topic),
+    h('div', { class: 'head-actions' }, membersBtn, settingsBtn, infoBtn));
+
+  function render() {
+    const room = store.room;
+    titleText.textContent = room.title || name;
+    clear(titleIcon).appendChild(icon(room.visibility === 'private' ? 'lock' : 'hash', 20));
+    topic.textContent = room.topic || '';
+    topic.hidden = !room.topic;
+    const count = store.members.size || room.member_count || 0;
+    memberCount.textContent = count ? String(count) : '';
+    membersBtn.setAttribute('aria-label', `Members${count ? ` (${count})` : ''}`);
+    settingsBtn.hidden = !isAdmin(store.role);
+    infoBtn.hidden = isAdmin(store.role);
+  }
+
+  return { el, membersBtn, render };
+}
