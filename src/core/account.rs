@@ -187,10 +187,12 @@ impl AccountRecord {
         self.sessions.drain(..excess);
     }
 
-    /// Whether a token's session is still open; also forgets expired ones.
-    pub fn session_alive(&mut self, sid: &str, now_ms: u64) -> bool {
-        self.prune_sessions(now_ms);
-        self.sessions.iter().any(|s| s.sid == sid)
+    /// Whether a token's session is still open at `now_ms` (expired ones
+    /// are forgotten when the next session opens).
+    pub fn session_alive(&self, sid: &str, now_ms: u64) -> bool {
+        self.sessions
+            .iter()
+            .any(|s| s.sid == sid && s.expires_at_ms > now_ms)
     }
 
     /// Logout: ends one session. Returns whether it was open.

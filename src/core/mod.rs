@@ -3,6 +3,7 @@
 //! here is tested natively and deterministically with `cargo test`.
 
 pub mod account;
+pub mod account_machine;
 pub mod auth;
 pub mod avatar;
 pub mod close_reason;
@@ -31,3 +32,4 @@ pub mod room_state;
 mod room_tests;
 pub mod store;
 pub mod validate;
+pub mod wire;

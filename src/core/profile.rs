@@ -128,16 +128,32 @@ impl ProfileRecord {
 }
 
 /// `PATCH /api/me`: every field optional, none may be `null`, no others allowed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bio: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "present_string")]
+    #[serde(
+        default,
+        deserialize_with = "present_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub color: Option<String>,
 }
 

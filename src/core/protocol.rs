@@ -24,6 +24,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiResult};
+use super::profile::Profile;
 
 /// A member's role in one room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -235,7 +236,7 @@ pub enum ServerFrame {
     },
     Profile {
         user: String,
-        profile: serde_json::Value,
+        profile: Profile,
     },
     Pong,
     Error {

@@ -43,6 +43,7 @@ use std::sync::Arc;
 use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult};
+use super::profile::Profile;
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, UserBuckets};
 use super::room_state::RoomState;
@@ -272,7 +273,7 @@ impl Room {
     }
 
     /// A user's profile changed: tell the room, if they are a member.
-    pub fn profile_changed(&self, username: &str, profile: serde_json::Value) -> Vec<Effect> {
+    pub fn profile_changed(&self, username: &str, profile: Profile) -> Vec<Effect> {
         let member = self
             .state
             .as_ref()

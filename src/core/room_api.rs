@@ -6,13 +6,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorCode};
 use super::protocol::{MemberInfo, Message, Role, RoomInfo, Visibility};
 use super::room::Effect;
+use super::validate;
 
 /// One HTTP request about a room, already parsed. `actor` (the signed-in
 /// user) is passed next to it. The Worker sends it to the room object as
-/// JSON tagged by `op` (see `platform::room_wire`); a request body travels as
+/// JSON tagged by `op` (inside `core::wire::RoomCall::Command`); a request body travels as
 /// its own type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -64,6 +65,37 @@ pub struct CreateRoomBody {
     pub topic: Option<String>,
     #[serde(default)]
     pub visibility: Option<Visibility>,
+}
+
+/// Names no room may take, because a route occupies them
+/// (`GET /api/rooms/directory`).
+pub const RESERVED_ROOM_NAMES: [&str; 1] = ["directory"];
+
+impl CreateRoomBody {
+    /// The name to create: valid, and not one a route occupies (409
+    /// `room_exists`, as for any name that is taken). Checked by the Worker
+    /// before it claims the name or reaches the room.
+    pub fn room_name(&self) -> ApiResult<String> {
+        let name = validate::room_name(&self.name)?;
+        if RESERVED_ROOM_NAMES.contains(&name.as_str()) {
+            return Err(ApiError::new(
+                ErrorCode::RoomExists,
+                format!("The name {name} is reserved."),
+            ));
+        }
+        Ok(name)
+    }
+}
+
+/// Whether a room's refusal of `Summary` means the caller is not (or no
+/// longer) in it: deleted (`not_found`), removed or never let in
+/// (`forbidden`), or banned. The account's room list then drops the room;
+/// any other failure leaves the list alone.
+pub fn means_not_a_member(err: &ApiError) -> bool {
+    matches!(
+        err.code,
+        ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Banned
+    )
 }
 
 /// Body of `PATCH /api/rooms/{name}`.
@@ -259,5 +291,39 @@ mod tests {
             page.body().unwrap().unwrap(),
             serde_json::json!({"messages": [], "has_more": false})
         );
+    }
+
+    #[test]
+    fn a_reserved_or_malformed_name_is_never_created() {
+        let body = |name: &str| CreateRoomBody {
+            name: name.into(),
+            title: None,
+            topic: None,
+            visibility: None,
+        };
+        assert_eq!(body("general").room_name().unwrap(), "general");
+        let reserved = body("directory").room_name().unwrap_err();
+        assert_eq!(reserved.code, ErrorCode::RoomExists);
+        assert!(reserved.message.contains("reserved"));
+        assert_eq!(
+            body("Bad Name").room_name().unwrap_err().code,
+            ErrorCode::BadRequest
+        );
+        // A longer name that starts with a reserved one is fine.
+        assert!(body("directory-2").room_name().is_ok());
+    }
+
+    #[test]
+    fn only_refusals_of_membership_drop_a_room_from_an_account_list() {
+        for code in [ErrorCode::NotFound, ErrorCode::Forbidden, ErrorCode::Banned] {
+            assert!(means_not_a_member(&ApiError::new(code, "x")));
+        }
+        for code in [
+            ErrorCode::Internal,
+            ErrorCode::RateLimited,
+            ErrorCode::Unavailable,
+        ] {
+            assert!(!means_not_a_member(&ApiError::new(code, "x")));
+        }
     }
 }

@@ -7,6 +7,7 @@ use super::{config, crypto, http, internal};
 use crate::core::auth::{verify_token, Claims};
 use crate::core::error::{ApiError, ErrorCode};
 use crate::core::http_rules::{origin_allowed, sign_in_allowed};
+use crate::core::wire::AccountCall;
 use worker::{Env, Method, Request};
 
 pub const COOKIE_NAME: &str = "chat_session";
@@ -116,26 +117,14 @@ fn bad_origin() -> ApiError {
 }
 
 async fn ensure_session_alive(env: &Env, claims: &Claims) -> Result<(), ApiError> {
-    let stub = internal::stub(env, "ACCOUNTS", &claims.sub)?;
-    let path = format!("/session?sid={}", urlencode(&claims.sid));
-    let alive: bool = internal::call::<(), bool>(&stub, Method::Get, &path, None).await?;
-    if alive {
+    let call = AccountCall::SessionAlive {
+        sid: claims.sid.clone(),
+    };
+    if internal::account::<bool>(env, &claims.sub, &call).await? {
         Ok(())
     } else {
         Err(ApiError::unauthorized())
     }
-}
-
-/// Session ids and usernames are URL-safe already; this guards the rest.
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The `Set-Cookie` value for a new session (Secure on https).

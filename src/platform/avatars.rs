@@ -2,7 +2,7 @@
 //! SHA-256 of the bytes, so identical uploads share one object and a versioned
 //! URL can be cached forever), and the response rules of contract section 3.
 
-use super::http;
+use super::http::{self, Ctx};
 use crate::core::avatar::{self, AVATAR_CSP, SVG_CONTENT_TYPE};
 use crate::core::error::ApiError;
 use crate::core::profile::{AvatarRef, ProfileRecord};
@@ -12,9 +12,7 @@ const BINDING: &str = "AVATARS";
 
 /// Stores uploaded bytes under their content key.
 pub async fn store(env: &Env, avatar: &AvatarRef, bytes: Vec<u8>) -> Result<(), ApiError> {
-    let bucket = env
-        .bucket(BINDING)
-        .map_err(|e| http::internal("AVATARS binding", e))?;
+    let bucket = env.bucket(BINDING).ctx("AVATARS binding")?;
     bucket
         .put(&avatar.key, bytes)
         .http_metadata(HttpMetadata {
@@ -23,7 +21,7 @@ pub async fn store(env: &Env, avatar: &AvatarRef, bytes: Vec<u8>) -> Result<(), 
         })
         .execute()
         .await
-        .map_err(|e| http::internal("storing an avatar", e))?;
+        .ctx("storing an avatar")?;
     Ok(())
 }
 
@@ -36,22 +34,17 @@ pub async fn serve(env: &Env, req: &Request, record: &ProfileRecord) -> Result<R
     let cache = avatar::cache_control(requested.as_deref(), &current);
     let (bytes, content_type, etag) = match &record.avatar {
         Some(a) => {
-            let bucket = env
-                .bucket(BINDING)
-                .map_err(|e| http::internal("AVATARS binding", e))?;
+            let bucket = env.bucket(BINDING).ctx("AVATARS binding")?;
             let object = bucket
                 .get(&a.key)
                 .execute()
                 .await
-                .map_err(|e| http::internal("reading an avatar", e))?
+                .ctx("reading an avatar")?
                 .ok_or_else(|| http::internal("reading an avatar", format!("missing {}", a.key)))?;
             let body = object
                 .body()
                 .ok_or_else(|| http::internal("reading an avatar", "no body"))?;
-            let bytes = body
-                .bytes()
-                .await
-                .map_err(|e| http::internal("reading an avatar", e))?;
+            let bytes = body.bytes().await.ctx("reading an avatar")?;
             (bytes, a.content_type.clone(), a.etag.clone())
         }
         None => {
@@ -60,7 +53,7 @@ pub async fn serve(env: &Env, req: &Request, record: &ProfileRecord) -> Result<R
         }
     };
     let headers = Headers::new();
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| http::internal("headers", e));
+    let set = |k: &str, v: &str| headers.set(k, v).ctx("headers");
     set("Content-Type", &content_type)?;
     set("Cache-Control", cache)?;
     set("ETag", &etag)?;
@@ -77,6 +70,5 @@ pub async fn serve(env: &Env, req: &Request, record: &ProfileRecord) -> Result<R
     } else {
         Response::from_bytes(bytes)
     };
-    resp.map(|r| r.with_headers(headers))
-        .map_err(|e| http::internal("avatar response", e))
+    resp.map(|r| r.with_headers(headers)).ctx("avatar response")
 }

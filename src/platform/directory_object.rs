@@ -32,14 +32,15 @@
 
 use std::cell::Cell;
 
-use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::room_wire::{read_json, Listing, RemoveListing, RoomList};
+use super::http::{self, Ctx};
+use super::internal;
 use super::sqlite::{Row, Sql};
-use super::{http, internal};
 use crate::core::directory::{supersedes, DirectoryVersion};
-use crate::core::error::{ApiError, ApiResult};
+use crate::core::error::ApiResult;
 use crate::core::protocol::{RoomInfo, Visibility};
+use crate::core::wire::{DirectoryCall, RoomList};
 
 /// At most this many rooms per directory answer.
 pub const LIST_LIMIT: u64 = 100;
@@ -91,8 +92,12 @@ impl DurableObject for DirectoryObject {
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        match self.route(req).await {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let answer = match internal::read_call::<DirectoryCall>(&mut req).await {
+            Ok(call) => self.route(call),
+            Err(e) => Err(e),
+        };
+        match answer {
             Ok(resp) => Ok(resp),
             Err(err) => internal::error_response(&err),
         }
@@ -100,27 +105,24 @@ impl DurableObject for DirectoryObject {
 }
 
 impl DirectoryObject {
-    async fn route(&self, mut req: Request) -> ApiResult<Response> {
-        let path = req.path();
-        match (req.method(), path.as_str()) {
-            (Method::Post, "/upsert") => {
-                let listing: Listing = read_json(&mut req).await?;
-                self.upsert(&listing)?;
-                no_content()
+    fn route(&self, call: DirectoryCall) -> ApiResult<Response> {
+        match call {
+            DirectoryCall::Upsert {
+                room,
+                last_activity_ms,
+                version,
+            } => {
+                self.upsert(&room, last_activity_ms, version)?;
+                http::no_content().ctx("a response")
             }
-            (Method::Post, "/remove") => {
-                let body: RemoveListing = read_json(&mut req).await?;
-                self.remove(&body)?;
-                no_content()
+            DirectoryCall::Remove { name, version } => {
+                self.remove(&name, version)?;
+                http::no_content().ctx("a response")
             }
-            (Method::Get, "/list") => {
-                let q = http::query_param(&req, "q").unwrap_or_default();
+            DirectoryCall::List { q } => {
                 let rooms = self.list(&q)?;
-                let body = serde_json::to_value(RoomList { rooms })
-                    .map_err(|e| http::internal("encoding the directory", e))?;
-                http::json(200, &body).map_err(|e| http::internal("a response", e))
+                http::json(200, &RoomList { rooms }).ctx("a response")
             }
-            _ => Err(ApiError::not_found("No such directory endpoint.")),
         }
     }
 
@@ -172,10 +174,8 @@ impl DirectoryObject {
         Ok(supersedes(version, stored))
     }
 
-    fn upsert(&self, listing: &Listing) -> ApiResult<()> {
+    fn upsert(&self, r: &RoomInfo, last_activity_ms: u64, v: DirectoryVersion) -> ApiResult<()> {
         self.ensure_table()?;
-        let r = &listing.room;
-        let v = listing.version;
         if !self.is_newer(&r.name, v)? {
             return Ok(());
         }
@@ -193,23 +193,22 @@ impl DirectoryObject {
                 r.owner.as_str().into(),
                 r.member_count.into(),
                 r.last_seq.into(),
-                listing.last_activity_ms.into(),
+                last_activity_ms.into(),
             ],
         )
     }
 
-    /// Replaces the row with a tombstone of `body.version`.
-    fn remove(&self, body: &RemoveListing) -> ApiResult<()> {
+    /// Replaces the row with a tombstone of `v`.
+    fn remove(&self, name: &str, v: DirectoryVersion) -> ApiResult<()> {
         self.ensure_table()?;
-        let v = body.version;
-        if !self.is_newer(&body.name, v)? {
+        if !self.is_newer(name, v)? {
             return Ok(());
         }
         self.sql.run(
             "INSERT OR REPLACE INTO listings (name, created_at, version_seq, listed, title, \
                  title_lc, topic, owner, member_count, last_seq, last_activity_ms) \
              VALUES (?, ?, ?, 0, '', '', '', '', 0, 0, 0)",
-            &[body.name.as_str().into(), v.created_at.into(), v.seq.into()],
+            &[name.into(), v.created_at.into(), v.seq.into()],
         )
     }
 
@@ -242,8 +241,4 @@ fn room_of(row: &Row) -> ApiResult<RoomInfo> {
         read_seq: None,
         unread: None,
     })
-}
-
-fn no_content() -> ApiResult<Response> {
-    http::no_content().map_err(|e| http::internal("a response", e))
 }

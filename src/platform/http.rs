@@ -52,9 +52,11 @@ pub fn secure(resp: Response, hsts: Option<&str>) -> Result<Response> {
         .body(body))
 }
 
-/// A JSON response with the given status.
-pub fn json(status: u16, value: &serde_json::Value) -> Result<Response> {
-    let mut resp = Response::ok(value.to_string())?.with_status(status);
+/// A JSON response with the given status. Encoding our own types cannot
+/// fail (string keys, no non-finite floats), so a failure is the runtime's.
+pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Result<Response> {
+    let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut resp = Response::ok(text)?.with_status(status);
     let headers = resp.headers_mut();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("Cache-Control", "no-store")?;
@@ -81,6 +83,35 @@ pub fn error(err: &ApiError) -> Result<Response> {
 pub fn internal(context: &str, detail: impl std::fmt::Display) -> ApiError {
     worker::console_error!("internal error in {context}: {detail}");
     ApiError::internal()
+}
+
+/// A failure of the platform itself (the runtime, encoding our own values,
+/// randomness), never a decision a client should see. `ApiError` is not
+/// one: a refusal must reach the client as it is, so `.ctx` cannot swallow it.
+pub trait PlatformError: std::fmt::Display {}
+impl PlatformError for worker::Error {}
+impl PlatformError for serde_json::Error {}
+impl PlatformError for getrandom::Error {}
+impl PlatformError for String {}
+impl PlatformError for &str {}
+
+/// `.ctx("what we were doing")?`: a platform failure becomes the generic
+/// `internal` error, with the detail logged under that context (see
+/// [`internal`]); a missing value (`None`) likewise.
+pub trait Ctx<T> {
+    fn ctx(self, context: &str) -> std::result::Result<T, ApiError>;
+}
+
+impl<T, E: PlatformError> Ctx<T> for std::result::Result<T, E> {
+    fn ctx(self, context: &str) -> std::result::Result<T, ApiError> {
+        self.map_err(|e| internal(context, e))
+    }
+}
+
+impl<T> Ctx<T> for Option<T> {
+    fn ctx(self, context: &str) -> std::result::Result<T, ApiError> {
+        self.ok_or_else(|| internal(context, "missing"))
+    }
 }
 
 /// Reads a JSON request body: 415 unless the `Content-Type` says JSON (so a

@@ -4,8 +4,9 @@
 //! back in the contract's error shape and is turned back into the same
 //! [`ApiError`], so an object's decision reaches the client unchanged.
 
-use super::http;
+use super::http::{self, Ctx};
 use crate::core::error::{ApiError, ErrorCode};
+use crate::core::wire::{AccountCall, DirectoryCall, RoomCall};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::wasm_bindgen::JsValue;
@@ -15,10 +16,10 @@ use worker::{web_sys, Env, Headers, Method, Request, Response, Stub};
 pub fn stub(env: &Env, binding: &str, name: &str) -> Result<Stub, ApiError> {
     env.durable_object(binding)
         .and_then(|ns| ns.id_from_name(name).and_then(|id| id.get_stub()))
-        .map_err(|e| http::internal("resolving a Durable Object stub", e))
+        .ctx("resolving a Durable Object stub")
 }
 
-/// Builds an internal request (`https://internal/<path>`) with an optional JSON body.
+/// Builds an internal request (`https://internal<path>`) with an optional JSON body.
 pub fn request<B: Serialize>(
     method: Method,
     path: &str,
@@ -28,11 +29,11 @@ pub fn request<B: Serialize>(
     let Some(body) = body else {
         return new_request("building a call", &url, method, None, None);
     };
-    let text = serde_json::to_string(body).map_err(|e| http::internal("encoding a call", e))?;
+    let text = serde_json::to_string(body).ctx("encoding a call")?;
     let headers = Headers::new();
     headers
         .set("Content-Type", "application/json")
-        .map_err(|e| http::internal("building a call", e))?;
+        .ctx("building a call")?;
     new_request("building a call", &url, method, Some(&headers), Some(&text))
 }
 
@@ -73,27 +74,55 @@ pub fn new_request(
 pub async fn send(stub: &Stub, req: Request) -> Result<Response, ApiError> {
     stub.fetch_with_request(req)
         .await
-        .map_err(|e| http::internal("calling a Durable Object", e))
+        .ctx("calling a Durable Object")
 }
 
-/// Calls an object and decodes a JSON answer; an error answer becomes the same `ApiError`.
-pub async fn call<B: Serialize, T: DeserializeOwned>(
-    stub: &Stub,
-    method: Method,
-    path: &str,
-    body: Option<&B>,
-) -> Result<T, ApiError> {
-    let mut resp = send(stub, request(method, path, body)?).await?;
+/// Sends one wire call (`POST /`, see `core::wire`) and returns the raw
+/// response, for an answer passed on as it is (a room command's).
+pub async fn send_call<C: Serialize>(stub: &Stub, call: &C) -> Result<Response, ApiError> {
+    send(stub, request(Method::Post, "/", Some(call))?).await
+}
+
+/// Sends one wire call and decodes the answer (`()` for 204); an error
+/// answer becomes the same `ApiError`.
+pub async fn call<C: Serialize, T: DeserializeOwned>(stub: &Stub, call: &C) -> Result<T, ApiError> {
+    let mut resp = send_call(stub, call).await?;
     let status = resp.status_code();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| http::internal("reading an object's answer", e))?;
+    let text = resp.text().await.ctx("reading an object's answer")?;
     if status >= 400 {
         return Err(decode_error(status, &text));
     }
     let text = if text.is_empty() { "null" } else { &text };
-    serde_json::from_str(text).map_err(|e| http::internal("decoding an object's answer", e))
+    serde_json::from_str(text).ctx("decoding an object's answer")
+}
+
+/// [`call`] to the account object of `username`.
+pub async fn account<T: DeserializeOwned>(
+    env: &Env,
+    username: &str,
+    c: &AccountCall,
+) -> Result<T, ApiError> {
+    call(&stub(env, "ACCOUNTS", username)?, c).await
+}
+
+/// [`call`] to the room object `name`.
+pub async fn room<T: DeserializeOwned>(env: &Env, name: &str, c: &RoomCall) -> Result<T, ApiError> {
+    call(&stub(env, "ROOMS", name)?, c).await
+}
+
+/// [`call`] to the directory object.
+pub async fn directory<T: DeserializeOwned>(env: &Env, c: &DirectoryCall) -> Result<T, ApiError> {
+    call(&stub(env, "DIRECTORY", DIRECTORY_OBJECT)?, c).await
+}
+
+/// The one directory object's name.
+pub const DIRECTORY_OBJECT: &str = "directory";
+
+/// Reads the wire call an object was sent. It comes from our own code, so
+/// one that does not decode is our bug: logged, and `internal` to the caller.
+pub async fn read_call<C: DeserializeOwned>(req: &mut Request) -> Result<C, ApiError> {
+    let text = req.text().await.ctx("reading an internal request")?;
+    serde_json::from_str(&text).ctx("decoding an internal request")
 }
 
 /// Turns an error response body back into the `ApiError` it was made from.

@@ -37,8 +37,6 @@ pub mod room_follow_up;
 #[cfg(feature = "worker-entry")]
 pub mod room_sockets;
 #[cfg(feature = "worker-entry")]
-pub mod room_wire;
-#[cfg(feature = "worker-entry")]
 pub mod sql_store;
 #[cfg(feature = "worker-entry")]
 pub mod sqlite;

@@ -6,7 +6,8 @@
 use super::internal;
 use crate::core::error::ApiError;
 use crate::core::profile::ProfileRecord;
-use worker::{Env, Method};
+use crate::core::wire::AccountCall;
+use worker::Env;
 
 const BINDING: &str = "PROFILES";
 
@@ -50,8 +51,7 @@ pub async fn lookup(env: &Env, username: &str) -> Result<Option<ProfileRecord>, 
     if from_kv.is_some() {
         return Ok(from_kv);
     }
-    let stub = internal::stub(env, "ACCOUNTS", username)?;
-    match internal::call::<(), ProfileRecord>(&stub, Method::Get, "/profile-record", None).await {
+    match internal::account::<ProfileRecord>(env, username, &AccountCall::ProfileRecord).await {
         Ok(record) => Ok(Some(record)),
         Err(e) if e.code == crate::core::error::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),

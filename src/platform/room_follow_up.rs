@@ -10,12 +10,11 @@
 //! change). Every directory update carries its version, so one that lands
 //! after a newer one (two handlers of the room interleaving) is ignored.
 
-use worker::{Env, Method};
+use worker::Env;
 
 use super::internal;
-use super::room_wire::{AccountRoomChange, Listing, RemoveListing};
-use crate::core::error::ApiResult;
 use crate::core::room::Effect;
+use crate::core::wire::{AccountCall, DirectoryCall};
 
 /// Carries out `AccountRoomsChanged` and `DirectoryChanged` for the room
 /// `name`; any other effect is ignored (they were delivered already).
@@ -23,32 +22,32 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
     for effect in effects {
         let outcome = match effect {
             Effect::AccountRoomsChanged { username, added } => {
-                let body = AccountRoomChange {
+                let call = AccountCall::SetRoom {
                     room: name.to_string(),
                     added,
                 };
-                post(env, "ACCOUNTS", &username, "/rooms", &body).await
+                internal::account::<()>(env, &username, &call).await
             }
             Effect::DirectoryChanged {
                 version,
                 listing: Some(listing),
             } => {
-                let body = Listing {
+                let call = DirectoryCall::Upsert {
                     room: listing.room,
                     last_activity_ms: listing.last_activity_ms,
                     version,
                 };
-                post(env, "DIRECTORY", "directory", "/upsert", &body).await
+                internal::directory::<()>(env, &call).await
             }
             Effect::DirectoryChanged {
                 version,
                 listing: None,
             } => {
-                let body = RemoveListing {
+                let call = DirectoryCall::Remove {
                     name: name.to_string(),
                     version,
                 };
-                post(env, "DIRECTORY", "directory", "/remove", &body).await
+                internal::directory::<()>(env, &call).await
             }
             _ => Ok(()),
         };
@@ -56,17 +55,4 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
             worker::console_error!("room {name}: a follow-up call failed: {}", e.message);
         }
     }
-}
-
-async fn post<B: serde::Serialize>(
-    env: &Env,
-    binding: &str,
-    object: &str,
-    path: &str,
-    body: &B,
-) -> ApiResult<()> {
-    let stub = internal::stub(env, binding, object)?;
-    internal::call::<B, serde_json::Value>(&stub, Method::Post, path, Some(body))
-        .await
-        .map(|_| ())
 }

@@ -46,15 +46,13 @@ use worker::{
     WebSocket, WebSocketPair, WebSocketRequestResponsePair,
 };
 
+use super::http::{self, Ctx};
 use super::room_alarm::Alarm;
 use super::room_follow_up::follow_up;
 use super::room_sockets::{close_ws, echo_close, Attachment, FlushPlan, SocketTable};
-use super::room_wire::{
-    read_json, CloseSession, CommandCall, ConnectInfo, ProfileChanged, CONNECT_HEADER,
-};
 use super::sql_store::SqlStore;
 use super::sqlite::{self, Sql, TxError, MAX_SAFE_INT};
-use super::{config, crypto, http, internal};
+use super::{config, crypto, internal};
 use crate::core::close_reason::CloseReason;
 use crate::core::error::{ApiError, ApiResult, ErrorCode};
 use crate::core::protocol::ServerFrame;
@@ -62,6 +60,7 @@ use crate::core::rate_limit::RateSettings;
 use crate::core::room::{Effect, Room, SocketId};
 use crate::core::room_api::{CreateRoomBody, RoomCommand};
 use crate::core::room_socket::{Incoming, Replay};
+use crate::core::wire::{ConnectInfo, RoomCall, CONNECT_HEADER};
 
 /// The only ping spelling the runtime answers without waking the room.
 const PING: &str = r#"{"type":"ping"}"#;
@@ -198,37 +197,29 @@ impl RoomObject {
 
 impl RoomObject {
     async fn route(&self, mut req: Request) -> ApiResult<Response> {
-        let path = req.path();
-        match (req.method(), path.as_str()) {
-            (Method::Post, "/command") => {
-                let call: CommandCall = read_json(&mut req).await?;
-                self.command(call).await
-            }
-            (Method::Get, "/socket") => {
-                // Known before the new socket's expiry is armed (see `room_alarm`).
-                self.alarm.learn(&self.state.storage()).await;
-                self.upgrade(&req)
-            }
-            (Method::Post, "/profile") => {
-                let body: ProfileChanged = read_json(&mut req).await?;
+        if req.method() == Method::Get && req.path() == "/socket" {
+            // Known before the new socket's expiry is armed (see `room_alarm`).
+            self.alarm.learn(&self.state.storage()).await;
+            return self.upgrade(&req);
+        }
+        match internal::read_call::<RoomCall>(&mut req).await? {
+            RoomCall::Command { actor, command } => self.command(actor, command).await,
+            RoomCall::ProfileChanged { username, profile } => {
                 self.ensure_loaded()?;
-                let effects =
-                    self.with_room(|r| r.profile_changed(&body.username, body.profile))?;
+                let effects = self.with_room(|r| r.profile_changed(&username, profile))?;
                 self.carry_out(effects).await;
-                http::no_content().map_err(|e| http::internal("a response", e))
+                http::no_content().ctx("a response")
             }
-            (Method::Post, "/close-session") => {
-                let body: CloseSession = read_json(&mut req).await?;
+            RoomCall::CloseSession { sid, reason } => {
                 self.ensure_loaded()?;
-                let effects = if body.reason == CloseReason::LoggedOut {
-                    self.with_room(|r| r.revoke_session(&body.sid, crypto::now_ms()))?
+                let effects = if reason == CloseReason::LoggedOut {
+                    self.with_room(|r| r.revoke_session(&sid, crypto::now_ms()))?
                 } else {
-                    self.with_room(|r| r.close_session(&body.sid, body.reason))?
+                    self.with_room(|r| r.close_session(&sid, reason))?
                 };
                 self.carry_out(effects).await;
-                http::no_content().map_err(|e| http::internal("a response", e))
+                http::no_content().ctx("a response")
             }
-            _ => Err(ApiError::not_found("No such room endpoint.")),
         }
     }
 
@@ -293,9 +284,7 @@ impl RoomObject {
     /// Runs `f` on the loaded room (the borrow ends with `f`).
     fn with_room<T>(&self, f: impl FnOnce(&mut Room) -> T) -> ApiResult<T> {
         let mut guard = self.room.borrow_mut();
-        let room = guard
-            .as_mut()
-            .ok_or_else(|| http::internal("the room object", "used before loading"))?;
+        let room = guard.as_mut().ctx("the room object before loading")?;
         Ok(f(room))
     }
 
@@ -308,9 +297,8 @@ impl RoomObject {
 
     // ----- HTTP commands ---------------------------------------------------
 
-    async fn command(&self, call: CommandCall) -> ApiResult<Response> {
+    async fn command(&self, actor: String, cmd: RoomCommand) -> ApiResult<Response> {
         self.ensure_loaded()?;
-        let cmd = call.command;
         // Known before the command runs: a deleted room has no name after.
         let name = match &cmd {
             RoomCommand::Create(CreateRoomBody { name, .. }) => Some(name.clone()),
@@ -318,13 +306,10 @@ impl RoomObject {
         };
         let room = Rc::clone(&self.room);
         let sql = self.sql.clone();
-        let actor = call.actor;
         let now = crypto::now_ms();
         let result = sqlite::transaction(&self.state, move || {
             let mut guard = room.borrow_mut();
-            let room = guard
-                .as_mut()
-                .ok_or_else(|| http::internal("a room command", "room not loaded"))?;
+            let room = guard.as_mut().ctx("a room command before loading")?;
             let mut store = SqlStore::new(sql);
             // The first real write creates the tables, in the same
             // transaction (a refused creation leaves none behind).
@@ -355,7 +340,7 @@ impl RoomObject {
             Some(body) => http::json(status, &body),
             None => Response::empty().map(|r| r.with_status(status)),
         };
-        resp.map_err(|e| http::internal("a room response", e))
+        resp.ctx("a room response")
     }
 
     // ----- effects on other objects ---------------------------------------

@@ -3,7 +3,8 @@
 //! anything that is not `/api/` is a static asset (with the single-page-app
 //! fallback configured in wrangler.toml).
 
-use super::{http, routes_accounts, routes_rooms};
+use super::http::{self, Ctx};
+use super::{routes_accounts, routes_rooms};
 use crate::core::error::ApiError;
 use crate::core::http_rules::{api_segments, strict_transport_security};
 use worker::{Env, Method, Request, Response};
@@ -40,8 +41,7 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segs.first().copied() {
         Some("health") if segs.len() == 1 && matches!(method, Method::Get | Method::Head) => {
-            http::json(200, &serde_json::json!({"status": "ok"}))
-                .map_err(|e| http::internal("building a response", e))
+            http::json(200, &serde_json::json!({"status": "ok"})).ctx("building a response")
         }
         Some("auth" | "me" | "users") => routes_accounts::route(req, &env, method, &segs).await,
         Some("rooms") => routes_rooms::route(req, &env, method, &segs).await,
@@ -55,11 +55,9 @@ pub fn not_found() -> ApiError {
 }
 
 async fn assets(req: Request, env: &Env) -> Result<Response, ApiError> {
-    let fetcher = env
-        .assets("ASSETS")
-        .map_err(|e| http::internal("the ASSETS binding", e))?;
+    let fetcher = env.assets("ASSETS").ctx("the ASSETS binding")?;
     fetcher
         .fetch_request(req)
         .await
-        .map_err(|e| http::internal("serving a static asset", e))
+        .ctx("serving a static asset")
 }

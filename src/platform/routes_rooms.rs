@@ -29,18 +29,20 @@ use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, Response};
 
 use super::auth::{authenticate, Caller};
+use super::http::{self, Ctx};
+use super::internal;
 use super::join_all::join_all;
-use super::room_wire::{AccountRoomChange, CommandCall, ConnectInfo, RoomList, CONNECT_HEADER};
 use super::router::not_found;
-use super::{http, internal};
-use crate::core::error::{ApiError, ErrorCode};
+use crate::core::error::ApiError;
 use crate::core::json::parse_json;
 use crate::core::protocol::RoomInfo;
-use crate::core::room_api::{CreateRoomBody, RoleBody, RoomCommand, UsernameBody};
+use crate::core::room_api::{
+    means_not_a_member, CreateRoomBody, RoleBody, RoomCommand, UsernameBody,
+};
 use crate::core::validate;
-
-/// The name `GET /api/rooms/directory` occupies.
-const RESERVED_NAME: &str = "directory";
+use crate::core::wire::{
+    AccountCall, ConnectInfo, DirectoryCall, RoomCall, RoomList, CONNECT_HEADER,
+};
 
 /// Body of `POST /api/rooms/{name}/read`.
 #[derive(Debug, Deserialize)]
@@ -111,13 +113,7 @@ pub async fn route(
         Route::ListMine => list_mine(env, &caller).await,
         Route::Create => {
             let body: CreateRoomBody = read_json(&mut req).await?;
-            let name = validate::room_name(&body.name)?;
-            if name == RESERVED_NAME {
-                return Err(ApiError::new(
-                    ErrorCode::RoomExists,
-                    format!("The name {name} is reserved."),
-                ));
-            }
+            let name = body.room_name()?;
             let command = RoomCommand::Create(CreateRoomBody {
                 name: name.clone(),
                 title: body.title,
@@ -173,11 +169,11 @@ pub async fn route(
 /// and a failure answers 500, so the client's retry of the (idempotent) join
 /// repairs the list.
 async fn ensure_listed(env: &Env, caller: &Caller, room: &str) -> Result<(), ApiError> {
-    let stub = internal::stub(env, "ACCOUNTS", &caller.username)?;
-    let body = serde_json::json!({"room": room, "added": true});
-    internal::call::<_, serde_json::Value>(&stub, Method::Post, "/rooms", Some(&body))
-        .await
-        .map(|_| ())
+    let call = AccountCall::SetRoom {
+        room: room.to_string(),
+        added: true,
+    };
+    internal::account(env, &caller.username, &call).await
 }
 
 /// Before a room is created: counts it against the caller's owned rooms and
@@ -185,9 +181,11 @@ async fn ensure_listed(env: &Env, caller: &Caller, room: &str) -> Result<(), Api
 /// failed. The account object decides (409 over the cap, 429 too fast);
 /// answers whether a claim is new.
 async fn own(env: &Env, caller: &Caller, room: &str, claim: bool) -> Result<bool, ApiError> {
-    let stub = internal::stub(env, "ACCOUNTS", &caller.username)?;
-    let body = serde_json::json!({"room": room, "claim": claim});
-    internal::call(&stub, Method::Post, "/own", Some(&body)).await
+    let call = AccountCall::Own {
+        room: room.to_string(),
+        claim,
+    };
+    internal::account(env, &caller.username, &call).await
 }
 
 /// Invites and bans name a user: one who never registered is 404, so a room
@@ -198,9 +196,7 @@ async fn own(env: &Env, caller: &Caller, room: &str, claim: bool) -> Result<bool
 /// the room stores the name. The lookup itself stores nothing.
 async fn ensure_registered(env: &Env, username: &str) -> Result<(), ApiError> {
     let username = validate::username(username)?;
-    let stub = internal::stub(env, "ACCOUNTS", &username)?;
-    let exists: bool = internal::call::<(), bool>(&stub, Method::Get, "/exists", None).await?;
-    if exists {
+    if internal::account::<bool>(env, &username, &AccountCall::Exists).await? {
         Ok(())
     } else {
         Err(ApiError::not_found(format!(
@@ -264,44 +260,33 @@ async fn command_room(
     command: RoomCommand,
 ) -> Result<Response, ApiError> {
     let stub = internal::stub(env, "ROOMS", room)?;
-    let call = CommandCall {
+    let call = RoomCall::Command {
         actor: caller.username.clone(),
         command,
     };
-    let resp = internal::send(
-        &stub,
-        internal::request(Method::Post, "/command", Some(&call))?,
-    )
-    .await?;
-    relay(resp).await
+    relay(internal::send_call(&stub, &call).await?).await
 }
 
 /// An object's answer as the Worker's: errors back to `ApiError` (so the
 /// router renders them, with `Retry-After`), JSON and 204 as they are.
 async fn relay(mut resp: Response) -> Result<Response, ApiError> {
     let status = resp.status_code();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| http::internal("reading a room's answer", e))?;
+    let text = resp.text().await.ctx("reading a room's answer")?;
     if status >= 400 {
         return Err(internal::decode_error(status, &text));
     }
     if text.is_empty() {
         return Response::empty()
             .map(|r| r.with_status(status))
-            .map_err(|e| http::internal("a response", e));
+            .ctx("a response");
     }
-    let body: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| http::internal("decoding a room's answer", e))?;
-    http::json(status, &body).map_err(|e| http::internal("a response", e))
+    let body: serde_json::Value = serde_json::from_str(&text).ctx("decoding a room's answer")?;
+    http::json(status, &body).ctx("a response")
 }
 
 /// `GET /api/rooms`.
 async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
-    let account = internal::stub(env, "ACCOUNTS", &caller.username)?;
-    let names: Vec<String> =
-        internal::call::<(), Vec<String>>(&account, Method::Get, "/rooms", None).await?;
+    let names: Vec<String> = internal::account(env, &caller.username, &AccountCall::Rooms).await?;
     let answers = join_all(
         names
             .iter()
@@ -313,23 +298,12 @@ async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
     for (name, answer) in names.iter().zip(answers) {
         match answer {
             Ok(info) => rooms.push(info),
-            Err(e)
-                if matches!(
-                    e.code,
-                    ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Banned
-                ) =>
-            {
-                let change = AccountRoomChange {
+            Err(e) if means_not_a_member(&e) => {
+                let change = AccountCall::SetRoom {
                     room: name.clone(),
                     added: false,
                 };
-                let repaired = internal::call::<_, serde_json::Value>(
-                    &account,
-                    Method::Post,
-                    "/rooms",
-                    Some(&change),
-                )
-                .await;
+                let repaired = internal::account::<()>(env, &caller.username, &change).await;
                 if let Err(e) = repaired {
                     worker::console_error!(
                         "could not repair {}'s room list: {}",
@@ -343,31 +317,25 @@ async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
             }
         }
     }
-    let body = serde_json::to_value(RoomList { rooms })
-        .map_err(|e| http::internal("encoding a room list", e))?;
-    http::json(200, &body).map_err(|e| http::internal("a response", e))
+    http::json(200, &RoomList { rooms }).ctx("a response")
 }
 
 /// The caller's own entry for one room.
 async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<RoomInfo, ApiError> {
     // A stored name that is no longer valid names no room.
     let room = path_room(room)?;
-    let stub = internal::stub(env, "ROOMS", &room)?;
-    let call = CommandCall {
+    let call = RoomCall::Command {
         actor: caller.username.clone(),
         command: RoomCommand::Summary,
     };
-    internal::call(&stub, Method::Post, "/command", Some(&call)).await
+    internal::room(env, &room, &call).await
 }
 
 /// `GET /api/rooms/directory?q=`.
 async fn directory(env: &Env, req: &Request) -> Result<Response, ApiError> {
     let q = http::query_param(req, "q").unwrap_or_default();
-    let q: String = worker::url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-    let stub = internal::stub(env, "DIRECTORY", "directory")?;
-    let path = format!("/list?q={q}");
-    let resp = internal::send(&stub, internal::request::<()>(Method::Get, &path, None)?).await?;
-    relay(resp).await
+    let list: RoomList = internal::directory(env, &DirectoryCall::List { q }).await?;
+    http::json(200, &list).ctx("a response")
 }
 
 /// `GET /api/rooms/{name}/socket`: forwards the upgrade with the caller's
@@ -400,12 +368,12 @@ async fn socket(
         since,
         batch,
     };
-    let info = serde_json::to_string(&info).map_err(|e| http::internal("encoding a connect", e))?;
+    let info = serde_json::to_string(&info).ctx("encoding a connect")?;
     let headers = Headers::new();
     headers
         .set("Upgrade", "websocket")
         .and_then(|_| headers.set(CONNECT_HEADER, &info))
-        .map_err(|e| http::internal("building a socket upgrade", e))?;
+        .ctx("building a socket upgrade")?;
     let forward = internal::new_request(
         "building a socket upgrade",
         "https://internal/socket",

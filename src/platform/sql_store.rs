@@ -28,7 +28,7 @@ use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
 use crate::core::store::{Appended, PriorChange, RoomStore, StoredEvent};
 
-use super::http;
+use super::http::{self, Ctx};
 
 /// Creates the tables if they are missing (idempotent; run by a room's
 /// creation and on every load). Columns added since the first version are
@@ -245,11 +245,11 @@ fn frame_arg(event: &StoredEvent) -> Arg {
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<String> {
-    serde_json::to_string(v).map_err(|e| http::internal("encoding a stored row", e))
+    serde_json::to_string(v).ctx("encoding a stored row")
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> ApiResult<T> {
-    serde_json::from_str(text).map_err(|e| http::internal("decoding a stored row", e))
+    serde_json::from_str(text).ctx("decoding a stored row")
 }
 
 fn messages(rows: Vec<super::sqlite::Row>) -> ApiResult<Vec<Message>> {

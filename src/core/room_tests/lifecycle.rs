@@ -6,6 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::core::profile::ProfileRecord;
 
 // ----- hibernation, sessions, profiles --------------------------------------
 
@@ -78,11 +79,12 @@ fn logout_closes_only_that_sessions_sockets() {
 fn profile_changes_reach_rooms_the_user_is_in() {
     let mut h = H::new();
     let a = h.connect("alice");
-    let profile = json!({"username": "alice", "display_name": "Alice"});
+    let profile = ProfileRecord::new("alice", Some("Alice".into()), 1).to_profile();
     let fx = h.room.profile_changed("alice", profile.clone());
-    assert_eq!(
-        frames_to(&fx, a),
-        [json!({"type": "profile", "user": "alice", "profile": profile})]
-    );
+    let [frame] = frames_to(&fx, a).try_into().unwrap();
+    assert_eq!(frame["type"], "profile");
+    assert_eq!(frame["user"], "alice");
+    assert_eq!(frame["profile"]["display_name"], "Alice");
+    assert_eq!(frame["profile"], serde_json::to_value(&profile).unwrap());
     assert!(h.room.profile_changed("eve", profile).is_empty());
 }

@@ -15,8 +15,8 @@ impl RoomObject {
             .ok()
             .flatten()
             .ok_or_else(|| http::internal("a socket upgrade", "no connect header"))?;
-        let info: ConnectInfo = serde_json::from_str(&header)
-            .map_err(|e| http::internal("a socket upgrade's connect header", e))?;
+        let info: ConnectInfo =
+            serde_json::from_str(&header).ctx("a socket upgrade's connect header")?;
         self.ensure_loaded()?;
         let id = self.new_socket_id()?;
         let store = SqlStore::new(self.sql.clone());
@@ -46,7 +46,7 @@ impl RoomObject {
         if let Some(replay) = connected.replay {
             self.replay(&store, replay);
         }
-        Response::from_websocket(client).map_err(|e| http::internal("a socket upgrade", e))
+        Response::from_websocket(client).ctx("a socket upgrade")
     }
 
     /// Sends a resume's replay a page at a time ([`Room::replay_page`]),
@@ -67,7 +67,7 @@ impl RoomObject {
 
     /// Accepts the server end of a new pair as a hibernatable socket.
     pub(super) fn accept(&self, att: &Attachment) -> ApiResult<(WebSocket, WebSocket)> {
-        let pair = WebSocketPair::new().map_err(|e| http::internal("a socket pair", e))?;
+        let pair = WebSocketPair::new().ctx("a socket pair")?;
         let tags = att.tags();
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.state.accept_websocket_with_tags(&pair.server, &tags);
@@ -82,7 +82,7 @@ impl RoomObject {
     pub(super) fn new_socket_id(&self) -> ApiResult<SocketId> {
         for _ in 0..8 {
             let mut buf = [0u8; 8];
-            crypto::random_bytes(&mut buf).map_err(|e| http::internal("random bytes", e))?;
+            crypto::random_bytes(&mut buf).ctx("random bytes")?;
             let id = u64::from_le_bytes(buf) & MAX_SAFE_INT;
             if id != 0 && !self.sockets.borrow().contains(SocketId(id)) {
                 return Ok(SocketId(id));
