@@ -233,9 +233,9 @@ fn a_room_fed_garbage_keeps_its_log_whole() {
     room.handle_command(&mut store, "alice", create, 1).unwrap();
     room.handle_command(&mut store, "bob", RoomCommand::Join, 1)
         .unwrap();
-    room.on_connect(&store, SocketId(1), "alice", "sa", None)
+    room.on_connect(&store, SocketId(1), "alice", "sa", u64::MAX, None)
         .unwrap();
-    room.on_connect(&store, SocketId(2), "bob", "sb", None)
+    room.on_connect(&store, SocketId(2), "bob", "sb", u64::MAX, None)
         .unwrap();
     let mut now = 10;
     let mut acks = 0u64;
@@ -244,7 +244,9 @@ fn a_room_fed_garbage_keeps_its_log_whole() {
         now += 1 + rng.below(3_000) as u64;
         let socket = SocketId(1 + rng.below(2) as u64);
         let before = store.last_seq().unwrap();
-        let effects = room.handle_frame(&mut store, socket, &text(input), now);
+        let effects = room
+            .handle_frame(&mut store, socket, &text(input), now)
+            .effects;
         let after = store.last_seq().unwrap();
         assert!(
             after == before || after == before + 1,

@@ -31,5 +31,6 @@ pub mod room_state;
 #[cfg(test)]
 mod room_tests;
 pub mod store;
+pub mod store_schema;
 pub mod validate;
 pub mod wire;

@@ -255,8 +255,11 @@ pub enum ServerFrame {
 
 /// How every `message` frame begins: the tag, then exactly the fields of
 /// [`Message`]. The room's SQLite store relies on it to file a new message's
-/// row from the frame inside the database (see `platform::sql_store`).
+/// row from the frame inside the database (see `store_schema`).
 pub const MESSAGE_FRAME_PREFIX: &str = r#"{"type":"message","#;
+
+/// How every `edit` event frame starts; the store indexes edits by it.
+pub const EDIT_FRAME_PREFIX: &str = r#"{"type":"edit","#;
 
 /// Sent if serialization of a frame ever failed (it cannot for these types:
 /// every map key is a string and no type has a fallible `Serialize`).

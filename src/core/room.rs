@@ -46,6 +46,7 @@ use super::error::{ApiError, ApiResult};
 use super::profile::Profile;
 use super::protocol::{RoomInfo, ServerFrame};
 use super::rate_limit::{RateSettings, UserBuckets};
+use super::room_sessions::session_expired;
 use super::room_state::RoomState;
 use super::store::{Appended, RoomStore, StoredEvent};
 
@@ -97,11 +98,16 @@ pub enum Effect {
     DirectoryFlushAt { at_ms: u64 },
 }
 
-/// One open socket.
+/// One open socket: who holds it, in which session, until when. The room's
+/// sockets are the one registry of who is connected; the Durable Object's
+/// table only maps each id to its runtime socket, and follows the `Close`
+/// effects and disconnects the room decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Conn {
     pub(super) username: String,
     pub(super) sid: String,
+    /// Token expiry, seconds since the epoch (see [`super::room_sessions`]).
+    pub(super) exp_s: u64,
 }
 
 /// One chat room.
@@ -228,7 +234,13 @@ impl Room {
     /// Re-registers a socket that survived hibernation, without telling
     /// anyone (its user was online all along). If the user is no longer a
     /// member (or the room is gone), the answer closes the socket instead.
-    pub fn restore_socket(&mut self, socket: SocketId, username: &str, sid: &str) -> Vec<Effect> {
+    pub fn restore_socket(
+        &mut self,
+        socket: SocketId,
+        username: &str,
+        sid: &str,
+        exp_s: u64,
+    ) -> Vec<Effect> {
         let Some(state) = &self.state else {
             return vec![Effect::Close {
                 socket,
@@ -241,7 +253,7 @@ impl Room {
                 reason: CloseReason::Removed,
             }];
         }
-        self.register(socket, username, sid);
+        self.register(socket, username, sid, exp_s);
         Vec::new()
     }
 
@@ -272,6 +284,29 @@ impl Room {
         out
     }
 
+    /// Closes the sockets of every session whose token has expired by
+    /// `now_ms` (1008), whether or not they ever send again (the alarm).
+    pub fn close_expired(&mut self, now_ms: u64) -> Vec<Effect> {
+        let mut sids: Vec<String> = self
+            .sockets
+            .values()
+            .filter(|c| session_expired(c.exp_s, now_ms))
+            .map(|c| c.sid.clone())
+            .collect();
+        sids.sort();
+        sids.dedup();
+        let mut out = Vec::new();
+        for sid in sids {
+            out.extend(self.close_session(&sid, CloseReason::SessionExpired));
+        }
+        out
+    }
+
+    /// Token expiries (seconds) of the open sockets, for the alarm.
+    pub fn socket_expiries(&self) -> impl Iterator<Item = u64> + Clone + '_ {
+        self.sockets.values().map(|c| c.exp_s)
+    }
+
     /// A user's profile changed: tell the room, if they are a member.
     pub fn profile_changed(&self, username: &str, profile: Profile) -> Vec<Effect> {
         let member = self
@@ -293,12 +328,19 @@ impl Room {
     }
 
     /// Adds a socket; true when it is the user's first.
-    pub(super) fn register(&mut self, socket: SocketId, username: &str, sid: &str) -> bool {
+    pub(super) fn register(
+        &mut self,
+        socket: SocketId,
+        username: &str,
+        sid: &str,
+        exp_s: u64,
+    ) -> bool {
         if let Some(old) = self.sockets.insert(
             socket,
             Conn {
                 username: username.to_string(),
                 sid: sid.to_string(),
+                exp_s,
             },
         ) {
             // The same id registered twice: forget the old owner's count.

@@ -25,12 +25,13 @@
 use std::sync::Arc;
 
 use super::close_reason::CloseReason;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorCode};
 use super::idempotency::fingerprint;
 use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{client_id_of, parse_client_frame, ClientFrame, ServerFrame, You};
 use super::rate_limit::{history_limited, UserBuckets};
 use super::room::{no_room, presence, send_to, Effect, Room, SocketId};
+use super::room_sessions::session_expired;
 use super::store::{ChangeKey, RoomStore};
 use super::validate::{self, FRAME_MAX_BYTES, HISTORY_LIMIT_DEFAULT, RESUME_WINDOW};
 
@@ -57,6 +58,24 @@ pub enum Incoming {
 /// `history` frame when not resuming, `presence` to the others) and, when
 /// resuming, the replay, which the Durable Object sends right after with
 /// [`Room::replay_page`] until it returns nothing.
+/// What one socket frame did: the effects to carry out, and whether the
+/// frame's writes must be rolled back (the sender was told with an error
+/// frame; the rollback travels here, not through the store).
+#[derive(Debug, Default)]
+pub struct FrameOutcome {
+    pub effects: Vec<Effect>,
+    pub rollback: bool,
+}
+
+impl FrameOutcome {
+    fn done(effects: Vec<Effect>) -> FrameOutcome {
+        FrameOutcome {
+            effects,
+            rollback: false,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Connected {
     pub effects: Vec<Effect>,
@@ -82,7 +101,7 @@ impl Room {
     /// A socket asks to join the room's live feed. The Durable Object calls
     /// this *before* accepting the WebSocket: an error is the HTTP refusal
     /// (`not_found`, `forbidden`, `banned`). On success, accept the socket
-    /// (remembering `socket`, `username`, `sid` in its attachment), carry out
+    /// (remembering `socket`, `username`, `sid`, `exp_s` in its attachment), carry out
     /// the effects, then send the replay (if any) page by page.
     pub fn on_connect(
         &mut self,
@@ -90,6 +109,7 @@ impl Room {
         socket: SocketId,
         username: &str,
         sid: &str,
+        exp_s: u64,
         since: Option<u64>,
     ) -> ApiResult<Connected> {
         let state = self.state.as_ref().ok_or_else(no_room)?;
@@ -111,7 +131,7 @@ impl Room {
             None => Some(store.history(None, HISTORY_LIMIT_DEFAULT)?),
         };
 
-        let first = self.register(socket, username, sid);
+        let first = self.register(socket, username, sid, exp_s);
         let state = self.state_ref()?;
         let mut room = state.info();
         room.role = Some(role);
@@ -178,16 +198,16 @@ impl Room {
         socket: SocketId,
         frame: &Incoming,
         now_ms: u64,
-    ) -> Vec<Effect> {
+    ) -> FrameOutcome {
         match frame {
             Incoming::Text(raw) => self.handle_frame(store, socket, raw, now_ms),
             Incoming::Binary { len } => {
-                if let Err(closed) = self.gate(socket, *len) {
-                    return closed;
+                if let Err(closed) = self.gate(socket, *len, now_ms) {
+                    return FrameOutcome::done(closed);
                 }
                 let e =
                     ApiError::bad_request("Frames are JSON text; binary frames are not accepted.");
-                vec![send_to(socket, &ServerFrame::error(&e, None))]
+                FrameOutcome::done(vec![send_to(socket, &ServerFrame::error(&e, None))])
             }
         }
     }
@@ -199,49 +219,66 @@ impl Room {
     ///
     /// A change writes its event (and a delete first redacts the deleted
     /// text); the Durable Object runs each frame in one transaction and rolls
-    /// it back when a write failed.
+    /// it back when the outcome says so.
     pub fn handle_frame(
         &mut self,
         store: &mut dyn RoomStore,
         socket: SocketId,
         raw: &str,
         now_ms: u64,
-    ) -> Vec<Effect> {
-        let (user, status) = match self.gate(socket, raw.len()) {
+    ) -> FrameOutcome {
+        let (user, status) = match self.gate(socket, raw.len(), now_ms) {
             Ok(sender) => sender,
-            Err(closed) => return closed,
+            Err(closed) => return FrameOutcome::done(closed),
         };
         let frame = match parse_client_frame(raw) {
             Ok(f) => f,
             Err(e) => {
                 let cid = client_id_of(raw);
-                return vec![send_to(socket, &ServerFrame::error(&e, cid.as_deref()))];
+                let refusal = send_to(socket, &ServerFrame::error(&e, cid.as_deref()));
+                return FrameOutcome::done(vec![refusal]);
             }
         };
         let key = change_key(&user, &frame);
         let cid = key.as_ref().map(|k| k.client_id.clone());
         match self.apply_frame(store, socket, &user, status, frame, key, now_ms) {
-            Ok(effects) => effects,
-            Err(e) => vec![send_to(socket, &ServerFrame::error(&e, cid.as_deref()))],
+            Ok(effects) => FrameOutcome::done(effects),
+            Err(e) => FrameOutcome {
+                // `internal` is a store that failed (or our own bug): part
+                // of the frame's writes may have landed, so undo them all.
+                rollback: e.code == ErrorCode::Internal,
+                effects: vec![send_to(socket, &ServerFrame::error(&e, cid.as_deref()))],
+            },
         }
     }
 
-    /// Who may send a frame of `len` bytes on `socket`: the user and their
-    /// standing, or the effects that close the socket (too large, unknown,
-    /// room deleted, no longer a member).
-    fn gate(&mut self, socket: SocketId, len: usize) -> Result<(String, ActorStatus), Vec<Effect>> {
+    /// Who may send a frame of `len` bytes on `socket` at `now_ms`: the user
+    /// and their standing, or the effects that close the socket (token
+    /// expired: every socket of that session, 1008; too large; unknown; room
+    /// deleted; no longer a member).
+    fn gate(
+        &mut self,
+        socket: SocketId,
+        len: usize,
+        now_ms: u64,
+    ) -> Result<(String, ActorStatus), Vec<Effect>> {
         let mut out = Vec::new();
-        if len > FRAME_MAX_BYTES {
-            self.close_socket(socket, CloseReason::TooBig, &mut out);
-            return Err(out);
-        }
-        let Some(user) = self.socket_user(socket).map(str::to_string) else {
+        let Some(conn) = self.sockets.get(&socket) else {
             out.push(Effect::Close {
                 socket,
                 reason: CloseReason::Removed,
             });
             return Err(out);
         };
+        if session_expired(conn.exp_s, now_ms) {
+            let sid = conn.sid.clone();
+            return Err(self.close_session(&sid, CloseReason::SessionExpired));
+        }
+        let user = conn.username.clone();
+        if len > FRAME_MAX_BYTES {
+            self.close_socket(socket, CloseReason::TooBig, &mut out);
+            return Err(out);
+        }
         let status = match &self.state {
             Some(state) => state.status_of(&user),
             None => {

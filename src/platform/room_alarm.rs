@@ -64,12 +64,13 @@ impl Alarm {
     }
 
     /// Takes the `DirectoryFlushAt` out of `effects` and sets the alarm for
-    /// it and the sockets' expiries; returns the other effects.
+    /// it and the earliest socket expiry (asked only then); returns the
+    /// other effects.
     pub fn schedule(
         &self,
         storage: &Storage,
         effects: Vec<Effect>,
-        expiries_s: impl Iterator<Item = u64>,
+        earliest_expiry_s: impl FnOnce() -> Option<u64>,
     ) -> Vec<Effect> {
         let mut directory_at = None;
         let mut rest = Vec::with_capacity(effects.len());
@@ -84,7 +85,7 @@ impl Alarm {
         if let Some(at) = directory_at {
             // A directory report supersedes an earlier one, and every expiry
             // is in `next_wake`, so this may move the alarm either way.
-            if let Some(at) = next_wake(Some(at), expiries_s) {
+            if let Some(at) = next_wake(Some(at), earliest_expiry_s().into_iter()) {
                 self.set(storage, at);
             }
         }
@@ -107,9 +108,9 @@ impl Alarm {
 
     /// After the alarm handler (and its directory report, which
     /// [`Alarm::schedule`] armed if needed): wake for the next expiry.
-    pub fn rearm(&self, storage: &Storage, expiries_s: impl Iterator<Item = u64>) {
+    pub fn rearm(&self, storage: &Storage, earliest_expiry_s: Option<u64>) {
         if self.known.get() == Known::Unset {
-            if let Some(at) = next_wake(None, expiries_s) {
+            if let Some(at) = next_wake(None, earliest_expiry_s.into_iter()) {
                 self.set(storage, at);
             }
         }

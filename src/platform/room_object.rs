@@ -130,14 +130,7 @@ impl DurableObject for RoomObject {
             return Response::empty();
         }
         let now = crypto::now_ms();
-        let expired = self.sockets.borrow().expired_sessions(now);
-        let mut effects = Vec::new();
-        for sid in expired {
-            effects.extend(
-                self.with_room(|r| r.close_session(&sid, CloseReason::SessionExpired))
-                    .unwrap_or_default(),
-            );
-        }
+        let mut effects = self.with_room(|r| r.close_expired(now)).unwrap_or_default();
         effects.extend(
             self.with_room(|r| r.directory_flush(now))
                 .unwrap_or_default(),
@@ -145,7 +138,7 @@ impl DurableObject for RoomObject {
         // `deliver` set the alarm again for an unreported activity.
         let later = self.deliver(effects);
         self.alarm
-            .rearm(&self.state.storage(), self.sockets.borrow().expiries());
+            .rearm(&self.state.storage(), self.earliest_expiry());
         if let Some(name) = self.room_name() {
             follow_up(&self.env, &name, later).await;
         }
@@ -259,7 +252,12 @@ impl RoomObject {
             // unfinished (ours, closed earlier); they are not in the room.
             let open = ws.as_ref().ready_state() == worker::web_sys::WebSocket::OPEN;
             if open || keep == Some(att.id) {
-                effects.extend(room.restore_socket(SocketId(att.id), &att.username, &att.sid));
+                effects.extend(room.restore_socket(
+                    SocketId(att.id),
+                    &att.username,
+                    &att.sid,
+                    att.exp,
+                ));
                 table.insert(ws, att);
             }
         }
@@ -286,6 +284,14 @@ impl RoomObject {
         let mut guard = self.room.borrow_mut();
         let room = guard.as_mut().ctx("the room object before loading")?;
         Ok(f(room))
+    }
+
+    /// The earliest token expiry (seconds) among the room's sockets.
+    fn earliest_expiry(&self) -> Option<u64> {
+        self.room
+            .try_borrow()
+            .ok()
+            .and_then(|r| r.as_ref().and_then(|r| r.socket_expiries().min()))
     }
 
     fn room_name(&self) -> Option<String> {

@@ -34,7 +34,6 @@ use super::js_text::js_string;
 use crate::core::close_reason::CloseReason;
 use crate::core::protocol::batch_text;
 use crate::core::room::{Effect, SocketId};
-use crate::core::room_sessions::session_expired;
 
 #[wasm_bindgen]
 extern "C" {
@@ -221,29 +220,6 @@ impl SocketTable {
     pub fn find(&self, ws: &WebSocket) -> Option<&Conn> {
         let id = self.ids.get(ws.as_ref().unchecked_ref()).as_f64()?;
         self.conns.get(&(id as u64))
-    }
-
-    /// Token expiries (seconds) of the open sockets.
-    pub fn expiries(&self) -> impl Iterator<Item = u64> + Clone + '_ {
-        self.conns.values().map(|c| c.att.exp)
-    }
-
-    /// The sessions among the open sockets whose token has expired by `now_ms`.
-    pub fn expired_sessions(&self, now_ms: u64) -> Vec<String> {
-        let mut sids: Vec<String> = self
-            .conns
-            .values()
-            .filter(|c| session_expired(c.att.exp, now_ms))
-            .map(|c| c.att.sid.clone())
-            .collect();
-        sids.sort();
-        sids.dedup();
-        sids
-    }
-
-    /// The session of an open socket.
-    pub fn session_of(&self, id: SocketId) -> Option<String> {
-        self.conns.get(&id.0).map(|c| c.att.sid.clone())
     }
 
     /// Makes `ws` the object of the open socket `id` (the runtime may hand an

@@ -16,9 +16,9 @@
 //! Atomicity: `append` writes two rows (event and message) and a command may
 //! make several writes, so the room object runs every call that can write
 //! (HTTP commands and socket frames) inside one [`super::sqlite::transaction`].
-//! The core reports a failed write of a command as an error (rolled back), but
-//! turns a failed write of a socket frame into an `error` frame and carries on;
-//! [`SqlStore::write_failed`] tells the object that happened, so it rolls the
+//! The core reports a failed write of a command as an error (rolled back), and
+//! a failed write of a socket frame as an `error` frame whose outcome asks for
+//! the rollback (`FrameOutcome::rollback`), so the object rolls the
 //! frame's transaction back as well.
 
 use super::js_text::js_string;
@@ -27,83 +27,19 @@ use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
 use crate::core::store::{Appended, PriorChange, RoomStore, StoredEvent};
+use crate::core::store_schema::{ADDED_COLUMNS, SCHEMA};
 
 use super::http::{self, Ctx};
-
-/// Creates the tables if they are missing (idempotent; run by a room's
-/// creation and on every load). Columns added since the first version are
-/// not here but in [`ADDED_COLUMNS`], so new and old rooms get them the same
-/// way.
-pub const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    frame TEXT NOT NULL,
-    author TEXT,
-    client_id TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS events_change ON events(author, client_id)
-    WHERE client_id IS NOT NULL;
--- The edit events of a message, found by their target when the message is
--- deleted and its text redacted (see `redact`). An index on expressions, so
--- rooms stored before it need no new column: creating it indexes their edits.
-CREATE INDEX IF NOT EXISTS events_edits ON events(json_extract(frame, '$.target'))
-    WHERE substr(frame, 1, 15) = '{"type":"edit",';
-CREATE TABLE IF NOT EXISTS messages (
-    seq INTEGER PRIMARY KEY,
-    author TEXT NOT NULL,
-    deleted INTEGER NOT NULL,
-    body TEXT NOT NULL
-);
--- A new message's row, filed inside SQLite from its event's frame (the frame
--- is the tag and then the Message; core::protocol::MESSAGE_FRAME_PREFIX): one
--- statement per sent message from the object instead of two.
-CREATE TRIGGER IF NOT EXISTS events_new_message AFTER INSERT ON events
-WHEN substr(NEW.frame, 1, 18) = '{"type":"message",' AND NEW.author IS NOT NULL
-BEGIN
-    INSERT INTO messages (seq, author, deleted, body)
-    VALUES (NEW.seq, NEW.author, 0, json_remove(NEW.frame, '$.type'));
-END;
-CREATE TABLE IF NOT EXISTS state (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reads (
-    username TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL
-);
-"#;
-
-/// Columns added to `events` after the first version: (name, the statement
-/// that adds it). A room stored before has no such column; ALTER TABLE adds
-/// it with NULL in every existing row (for `fingerprint`: "stored before
-/// fingerprints", which the core accepts as it did then).
-const ADDED_COLUMNS: [(&str, &str); 1] = [(
-    "fingerprint",
-    "ALTER TABLE events ADD COLUMN fingerprint TEXT",
-)];
 
 /// A room's storage.
 #[derive(Clone)]
 pub struct SqlStore {
     sql: Sql,
-    failed: bool,
 }
 
 impl SqlStore {
     pub fn new(sql: Sql) -> SqlStore {
-        SqlStore { sql, failed: false }
-    }
-
-    /// Did any write through this store fail? (The caller must then roll back.)
-    pub fn write_failed(&self) -> bool {
-        self.failed
-    }
-
-    fn write(&mut self, result: ApiResult<()>) -> ApiResult<()> {
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
+        SqlStore { sql }
     }
 
     /// The change key of an event as bindings (`NULL`s for room events):
@@ -196,8 +132,8 @@ impl SqlStore {
         )
     }
 
-    /// Creates the tables (see [`SCHEMA`]) and adds the columns a room
-    /// stored by an older version lacks ([`ADDED_COLUMNS`]). A room's creation
+    /// Creates the tables (see `core::store_schema`) and adds the columns a room
+    /// stored by an older version lacks (`ADDED_COLUMNS`). A room's creation
     /// and every load of an existing room call it; looking up a room that
     /// does not exist must store nothing, so nothing else does.
     pub fn migrate(&self) -> ApiResult<()> {
@@ -268,14 +204,13 @@ impl RoomStore for SqlStore {
     }
 
     fn save_state(&mut self, state: &RoomState) -> ApiResult<()> {
-        let result = to_json(state).and_then(|body| {
+        to_json(state).and_then(|body| {
             self.sql.run(
                 "INSERT INTO state (id, body) VALUES (1, ?) \
                  ON CONFLICT(id) DO UPDATE SET body = excluded.body",
                 &[body.into()],
             )
-        });
-        self.write(result)
+        })
     }
 
     fn read_markers(&self) -> ApiResult<Vec<(String, u64)>> {
@@ -287,25 +222,19 @@ impl RoomStore for SqlStore {
     }
 
     fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()> {
-        let result = self.sql.run(
+        self.sql.run(
             "INSERT INTO reads (username, seq) VALUES (?, ?) \
              ON CONFLICT(username) DO UPDATE SET seq = excluded.seq",
             &[username.into(), seq.into()],
-        );
-        self.write(result)
+        )
     }
 
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
-        let result = self.append_rows(event);
-        self.write(result)
+        self.append_rows(event)
     }
 
     fn append_change(&mut self, event: &StoredEvent) -> ApiResult<Appended> {
-        let result = self.append_change_rows(event);
-        if result.is_err() {
-            self.failed = true;
-        }
-        result
+        self.append_change_rows(event)
     }
 
     fn last_seq(&self) -> ApiResult<u64> {
@@ -347,8 +276,7 @@ impl RoomStore for SqlStore {
         // The edits through the `events_edits` index (the same expressions as
         // its definition, so SQLite uses it); `json_set` keeps every other
         // field and the key order.
-        let result = self
-            .sql
+        self.sql
             .run(
                 "UPDATE events SET frame = json_set(frame, '$.text', '') \
                  WHERE substr(frame, 1, 15) = '{\"type\":\"edit\",' \
@@ -360,8 +288,7 @@ impl RoomStore for SqlStore {
                     "UPDATE events SET frame = ? WHERE seq = ?",
                     &[tombstone_frame.into(), target.into()],
                 )
-            });
-        self.write(result)
+            })
     }
 
     fn message(&self, seq: u64) -> ApiResult<Option<Message>> {
@@ -396,10 +323,9 @@ impl RoomStore for SqlStore {
     }
 
     fn wipe(&mut self) -> ApiResult<()> {
-        let result = self.sql.run(
+        self.sql.run(
             "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads;",
             &[],
-        );
-        self.write(result)
+        )
     }
 }

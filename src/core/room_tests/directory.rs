@@ -69,7 +69,7 @@ fn after_a_reload_the_next_message_reports_activity_at_once() {
     let a = h.connect("alice");
     h.send(a, "1", "x");
     let mut room = Room::load(&h.store, RateSettings::default()).unwrap();
-    room.restore_socket(a, "alice", "sid-alice");
+    room.restore_socket(a, "alice", "sid-alice", u64::MAX);
     h.room = room;
     h.now += 5_000;
     let fx = h.frame(a, json!({"type": "send", "client_id": "2", "text": "x"}));

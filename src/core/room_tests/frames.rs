@@ -213,7 +213,7 @@ fn a_replay_stops_when_its_socket_is_gone() {
     }
     let connected = h
         .room
-        .on_connect(&h.store, SocketId(99), "bob", "sid", Some(0))
+        .on_connect(&h.store, SocketId(99), "bob", "sid", u64::MAX, Some(0))
         .unwrap();
     let mut replay = connected.replay.unwrap();
     assert_eq!(
@@ -379,7 +379,7 @@ fn a_key_stored_before_fingerprints_is_acked_as_before() {
         })
         .unwrap();
     let mut room = Room::load(&h.store, RateSettings::default()).unwrap();
-    room.restore_socket(a, "alice", "sid");
+    room.restore_socket(a, "alice", "sid", u64::MAX);
     h.room = room;
     // Whatever the retry asks for, the old key answers with its old ack.
     let fx = h.react(a, "old", m, "🎉");
@@ -398,7 +398,8 @@ fn a_binary_frame_is_a_bad_request_and_an_oversized_one_closes_with_1009() {
     for len in [0, 1, 6 * 1024, FRAME_MAX_BYTES] {
         let fx = h
             .room
-            .handle_incoming(&mut h.store, a, &Incoming::Binary { len }, h.now);
+            .handle_incoming(&mut h.store, a, &Incoming::Binary { len }, h.now)
+            .effects;
         let err = error_of(&fx, a);
         assert_eq!(err["code"], "bad_request", "{len}");
         assert!(err["message"].as_str().unwrap().contains("binary"));
@@ -406,21 +407,27 @@ fn a_binary_frame_is_a_bad_request_and_an_oversized_one_closes_with_1009() {
     }
     assert_eq!(h.room.socket_count(), 1);
     // Text still flows through the same door.
-    let fx = h.room.handle_incoming(
-        &mut h.store,
-        a,
-        &Incoming::Text(r#"{"type":"ping"}"#.into()),
-        h.now,
-    );
+    let fx = h
+        .room
+        .handle_incoming(
+            &mut h.store,
+            a,
+            &Incoming::Text(r#"{"type":"ping"}"#.into()),
+            h.now,
+        )
+        .effects;
     assert_eq!(frames_to(&fx, a), [json!({"type": "pong"})]);
-    let fx = h.room.handle_incoming(
-        &mut h.store,
-        a,
-        &Incoming::Binary {
-            len: FRAME_MAX_BYTES + 1,
-        },
-        h.now,
-    );
+    let fx = h
+        .room
+        .handle_incoming(
+            &mut h.store,
+            a,
+            &Incoming::Binary {
+                len: FRAME_MAX_BYTES + 1,
+            },
+            h.now,
+        )
+        .effects;
     assert_eq!(closes(&fx), [(a, CloseReason::TooBig.code())]);
     assert_eq!(h.room.socket_count(), 0);
 }

@@ -21,10 +21,14 @@ fn a_room_reloaded_from_storage_carries_on() {
     // Hibernation: memory is gone, storage stays.
     let mut room = Room::load(&h.store, RateSettings::default()).unwrap();
     assert_eq!(room.state(), h.room.state());
-    assert!(room.restore_socket(a, "alice", "sid-alice").is_empty());
-    assert!(room.restore_socket(b, "bob", "sid-bob").is_empty());
+    assert!(room
+        .restore_socket(a, "alice", "sid-alice", u64::MAX)
+        .is_empty());
+    assert!(room
+        .restore_socket(b, "bob", "sid-bob", u64::MAX)
+        .is_empty());
     // A socket of someone no longer a member is closed on restore.
-    let fx = room.restore_socket(SocketId(99), "eve", "sid-eve");
+    let fx = room.restore_socket(SocketId(99), "eve", "sid-eve", u64::MAX);
     assert_eq!(closes(&fx), [(SocketId(99), CloseReason::Removed.code())]);
     h.room = room;
     assert!(h.room.is_online("alice"));
@@ -62,10 +66,10 @@ fn logout_closes_only_that_sessions_sockets() {
     let s1 = SocketId(100);
     let s2 = SocketId(101);
     h.room
-        .on_connect(&h.store, s1, "alice", "phone", None)
+        .on_connect(&h.store, s1, "alice", "phone", u64::MAX, None)
         .unwrap();
     h.room
-        .on_connect(&h.store, s2, "alice", "laptop", None)
+        .on_connect(&h.store, s2, "alice", "laptop", u64::MAX, None)
         .unwrap();
     let fx = h.room.close_session("phone", CloseReason::LoggedOut);
     assert_eq!(closes(&fx), [(s1, 4001)]);

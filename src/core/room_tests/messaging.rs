@@ -92,7 +92,7 @@ fn commands_on_a_missing_room_are_not_found() {
         );
     }
     assert_eq!(
-        err_code(room.on_connect(&store, SocketId(1), "bob", "s", None)),
+        err_code(room.on_connect(&store, SocketId(1), "bob", "s", u64::MAX, None)),
         ErrorCode::NotFound
     );
 }
@@ -205,7 +205,15 @@ fn a_failed_write_takes_no_seq_and_tells_the_sender() {
     assert_eq!(err["code"], "internal");
     assert_eq!(err["client_id"], "x1");
     assert_eq!(h.last_seq(), 1);
-    // The retry succeeds with the seq the failed attempt did not take.
+    // The frame's outcome asks the object to roll its writes back; a
+    // refusal that wrote nothing does not.
+    h.store.fail_next_write = true;
+    let send = r#"{"type":"send","client_id":"x1","text":"hi"}"#;
+    assert!(h.room.handle_frame(&mut h.store, a, send, h.now).rollback);
+    h.store.fail_next_write = false;
+    let empty = r#"{"type":"send","client_id":"x2","text":""}"#;
+    assert!(!h.room.handle_frame(&mut h.store, a, empty, h.now).rollback);
+    // The retry succeeds with the seq the failed attempts did not take.
     assert_eq!(h.send(a, "x1", "hi"), 2);
     assert_no_gaps(&h);
     // A failed command changes nothing either.

@@ -106,7 +106,7 @@ impl H {
         let sid = format!("sid-{user}");
         let connected = self
             .room
-            .on_connect(&self.store, socket, user, &sid, since)?;
+            .on_connect(&self.store, socket, user, &sid, u64::MAX, since)?;
         // As the Durable Object does: the effects, then the replay's pages.
         let mut effects = connected.effects;
         if let Some(mut replay) = connected.replay {
@@ -128,6 +128,7 @@ impl H {
     fn raw(&mut self, socket: SocketId, raw: &str) -> Vec<Effect> {
         self.room
             .handle_frame(&mut self.store, socket, raw, self.now)
+            .effects
     }
 
     fn frame(&mut self, socket: SocketId, v: Value) -> Vec<Effect> {

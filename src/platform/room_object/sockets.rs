@@ -20,8 +20,9 @@ impl RoomObject {
         self.ensure_loaded()?;
         let id = self.new_socket_id()?;
         let store = SqlStore::new(self.sql.clone());
-        let connected =
-            self.with_room(|r| r.on_connect(&store, id, &info.username, &info.sid, info.since))??;
+        let connected = self.with_room(|r| {
+            r.on_connect(&store, id, &info.username, &info.sid, info.exp, info.since)
+        })??;
         let att = Attachment {
             id: id.0,
             username: info.username,
@@ -97,26 +98,11 @@ impl RoomObject {
             send_error(ws, &e);
             return Later::none();
         }
-        let Some((id, exp)) = self.sender(ws) else {
+        let Some(id) = self.sender(ws) else {
             close_ws(ws, CloseReason::ServerError);
             return Later::none();
         };
         let now = crypto::now_ms();
-        if now >= exp.saturating_mul(1000) {
-            let sid = self.sockets.borrow().session_of(id);
-            let effects = sid
-                .and_then(|sid| {
-                    self.with_room(|r| r.close_session(&sid, CloseReason::SessionExpired))
-                        .ok()
-                })
-                .unwrap_or_default();
-            let _ = self.deliver(effects);
-            // Whether or not the core still knew it, this socket is done.
-            if self.sockets.borrow_mut().remove(id).is_some() {
-                close_ws(ws, CloseReason::SessionExpired);
-            }
-            return Later::none();
-        }
         let room = Rc::clone(&self.room);
         let sql = self.sql.clone();
         let result = sqlite::transaction(&self.state, move || {
@@ -125,13 +111,13 @@ impl RoomObject {
                 return Err(Vec::new());
             };
             let mut store = SqlStore::new(sql);
-            let effects = room.handle_incoming(&mut store, id, &frame, now);
+            let outcome = room.handle_incoming(&mut store, id, &frame, now);
             // The core answered a failed write with an error frame; roll back
             // whatever part of the frame's writes did land.
-            if store.write_failed() {
-                Err(effects)
+            if outcome.rollback {
+                Err(outcome.effects)
             } else {
-                Ok(effects)
+                Ok(outcome.effects)
             }
         });
         let effects = match result {
@@ -156,17 +142,17 @@ impl RoomObject {
         Later::new(self.room_name(), effects)
     }
 
-    /// Who sent a frame: the socket's id and token expiry, from the socket
-    /// table (the attachment is read only for a socket object the table has
-    /// not seen, and the object is then remembered).
-    pub(super) fn sender(&self, ws: &WebSocket) -> Option<(SocketId, u64)> {
+    /// Which socket sent a frame, from the socket table (the attachment is
+    /// read only for a socket object the table has not seen, and the object
+    /// is then remembered). Whether it may still send is the core's call.
+    pub(super) fn sender(&self, ws: &WebSocket) -> Option<SocketId> {
         if let Some(conn) = self.sockets.borrow().find(ws) {
-            return Some((SocketId(conn.att.id), conn.att.exp));
+            return Some(SocketId(conn.att.id));
         }
         let att = attachment(ws)?;
         let id = SocketId(att.id);
         self.sockets.borrow_mut().adopt(ws, id);
-        Some((id, att.exp))
+        Some(id)
     }
 
     /// Carries out socket effects (see [`SocketTable::deliver`]) and sends
@@ -178,7 +164,7 @@ impl RoomObject {
         let later = table.deliver(effects);
         let later = self
             .alarm
-            .schedule(&self.state.storage(), later, table.expiries());
+            .schedule(&self.state.storage(), later, || self.earliest_expiry());
         match table.plan_flush(now) {
             FlushPlan::Nothing => {}
             FlushPlan::Now => table.flush_pending(now),
