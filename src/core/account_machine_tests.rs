@@ -199,18 +199,11 @@ fn logout_ends_one_session_and_closes_its_sockets_in_every_room() {
     let first = verify_token(SECRET, &grant(login(&mut a, RIGHT, NOW)).token, NOW / 1000)
         .unwrap()
         .sid;
-    let mut second = Account::new(a.data().cloned());
-    second
-        .apply(
-            AccountCommand::SetRoom {
-                room: "general".into(),
-                added: true,
-            },
-            inputs(NOW, 0),
-        )
-        .answer
-        .unwrap();
-    a = second;
+    let join = AccountCommand::SetRoom {
+        room: "general".into(),
+        added: true,
+    };
+    a.apply(join, inputs(NOW, 0)).answer.unwrap();
     let reply = a.apply(
         AccountCommand::Logout { sid: first.clone() },
         inputs(NOW + 1, 0),

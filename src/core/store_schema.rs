@@ -84,16 +84,18 @@ mod tests {
         }
     }
 
+    /// The schema tests `column` for frames that start with `prefix`, and
+    /// `frame` (an encoded event) does start with it.
+    fn assert_recognised(column: &str, prefix: &str, frame: &str) {
+        assert!(frame.starts_with(prefix), "{frame}");
+        let test = format!("substr({column}, 1, {}) = '{prefix}'", prefix.len());
+        assert!(SCHEMA.contains(&test), "the schema tests {test}");
+    }
+
     #[test]
     fn the_trigger_matches_how_a_message_frame_is_encoded() {
         let frame = ServerFrame::Message(message()).encode().unwrap();
-        assert!(frame.starts_with(MESSAGE_FRAME_PREFIX));
-        let test = format!(
-            "substr(NEW.frame, 1, {}) = '{}'",
-            MESSAGE_FRAME_PREFIX.len(),
-            MESSAGE_FRAME_PREFIX
-        );
-        assert!(SCHEMA.contains(&test), "the trigger tests {test}");
+        assert_recognised("NEW.frame", MESSAGE_FRAME_PREFIX, &frame);
         // What the trigger stores, json_remove(frame, '$.type'), is the Message.
         let mut value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         value.as_object_mut().unwrap().remove("type");
@@ -111,13 +113,7 @@ mod tests {
         }
         .encode()
         .unwrap();
-        assert!(frame.starts_with(EDIT_FRAME_PREFIX));
-        let test = format!(
-            "substr(frame, 1, {}) = '{}'",
-            EDIT_FRAME_PREFIX.len(),
-            EDIT_FRAME_PREFIX
-        );
-        assert!(SCHEMA.contains(&test), "the index tests {test}");
+        assert_recognised("frame", EDIT_FRAME_PREFIX, &frame);
         assert!(SCHEMA.contains("json_extract(frame, '$.target')"));
         let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["target"], 7);

@@ -130,15 +130,16 @@ impl AccountObject {
         let reply = {
             let mut cache = self.cache.borrow_mut();
             let account = cache.as_mut().ctx("the account cache")?;
-            let before = account.clone();
+            let stored_before = account.exists();
             let reply = account.apply(command, inputs);
             let saved = match reply.effects.first() {
-                Some(AccountEffect::Save) => self.save(account.data(), before.exists()),
+                Some(AccountEffect::Save) => self.save(account.data(), stored_before),
                 _ => Ok(()),
             };
             if let Err(e) = saved {
-                // Memory must not run ahead of storage.
-                *account = before;
+                // Memory must not run ahead of storage: the next request
+                // reads the row again.
+                *cache = None;
                 return Err(e);
             }
             reply

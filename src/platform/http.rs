@@ -56,6 +56,12 @@ pub fn secure(resp: Response, hsts: Option<&str>) -> Result<Response> {
 /// fail (string keys, no non-finite floats), so a failure is the runtime's.
 pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Result<Response> {
     let text = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    json_text(status, text)
+}
+
+/// A JSON response whose body is already JSON text (an object's answer,
+/// passed on without decoding it again).
+pub fn json_text(status: u16, text: String) -> Result<Response> {
     let mut resp = Response::ok(text)?.with_status(status);
     let headers = resp.headers_mut();
     headers.set("Content-Type", "application/json; charset=utf-8")?;
