@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::auth::PasswordHash;
+use super::dm::{BlockMark, BLOCKS_MAX};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::rate_limit::{login_locked, LoginThrottle, TokenBucket};
 use super::validate;
@@ -127,6 +128,12 @@ pub struct AccountRecord {
     /// Room creations (see [`ROOM_CREATE_BURST`]); `None` until the first.
     #[serde(default)]
     pub create_bucket: Option<TokenBucket>,
+    /// The people this account blocks, sorted (contract section 8).
+    #[serde(default)]
+    pub blocks: Vec<String>,
+    /// Counts block changes, so a DM room can order the marks it is told.
+    #[serde(default)]
+    pub blocks_rev: u64,
 }
 
 impl AccountRecord {
@@ -140,6 +147,8 @@ impl AccountRecord {
             rooms: Vec::new(),
             owned: Vec::new(),
             create_bucket: None,
+            blocks: Vec::new(),
+            blocks_rev: 0,
         }
     }
 
@@ -200,6 +209,41 @@ impl AccountRecord {
         let before = self.sessions.len();
         self.sessions.retain(|s| s.sid != sid);
         self.sessions.len() != before
+    }
+
+    /// This account's block of `user` as of now.
+    pub fn block_mark(&self, user: &str) -> BlockMark {
+        BlockMark {
+            blocked: self
+                .blocks
+                .binary_search_by(|b| b.as_str().cmp(user))
+                .is_ok(),
+            rev: self.blocks_rev,
+        }
+    }
+
+    /// Blocks (`blocked`) or unblocks `user`; answers the mark, which moves
+    /// to a new revision only when something changed. Blocking past
+    /// [`BLOCKS_MAX`] people is `conflict`.
+    pub fn set_block(&mut self, user: &str, blocked: bool) -> ApiResult<BlockMark> {
+        let at = self.blocks.binary_search_by(|b| b.as_str().cmp(user));
+        match (at, blocked) {
+            (Err(i), true) => {
+                if self.blocks.len() >= BLOCKS_MAX {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        format!("You can block at most {BLOCKS_MAX} people."),
+                    ));
+                }
+                self.blocks.insert(i, user.to_string());
+            }
+            (Ok(i), false) => {
+                self.blocks.remove(i);
+            }
+            _ => return Ok(self.block_mark(user)),
+        }
+        self.blocks_rev = self.blocks_rev.saturating_add(1);
+        Ok(self.block_mark(user))
     }
 
     /// Remembers a room membership; returns whether it was new.

@@ -22,6 +22,7 @@
 use super::account::{invalid_credentials, username_taken, AccountRecord};
 use super::auth::{dummy_hash, issue_token, session_id, PasswordHash};
 use super::close_reason::CloseReason;
+use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::profile::{AvatarRef, Profile, ProfilePatch, ProfileRecord};
 use super::wire::{RoomCall, SessionGrant};
@@ -94,6 +95,12 @@ pub enum AccountCommand {
         room: String,
         claim: bool,
     },
+    /// Blocks (`blocked`) or unblocks `user` (already checked to exist and
+    /// not to be this account).
+    Block {
+        user: String,
+        blocked: bool,
+    },
 }
 
 /// The answer of a command that succeeded.
@@ -103,6 +110,8 @@ pub enum AccountAnswer {
     Profile(Profile),
     /// Whether a claim is new ([`AccountCommand::Own`]).
     Claimed(bool),
+    /// The block as it now stands, for the pair's DM room.
+    Block(BlockMark),
     Done,
 }
 
@@ -168,6 +177,16 @@ impl Account {
         self.data
             .as_ref()
             .is_some_and(|d| d.account.session_alive(sid, now_ms))
+    }
+
+    /// The people the user blocks (none for an unknown user).
+    pub fn blocks(&self) -> &[String] {
+        self.data.as_ref().map_or(&[], |d| &d.account.blocks)
+    }
+
+    /// The user's block of `other`; `None` when the user does not exist.
+    pub fn block_mark(&self, other: &str) -> Option<BlockMark> {
+        self.data.as_ref().map(|d| d.account.block_mark(other))
     }
 
     /// The rooms the user belongs to (none for an unknown user).
@@ -347,6 +366,14 @@ fn change(data: &mut AccountData, command: AccountCommand, inputs: Inputs<'_>) -
             Ok(new) => saved(AccountAnswer::Claimed(new), Vec::new()),
             Err(e) => AccountReply::refuse(e),
         },
+        AccountCommand::Block { user, blocked } => {
+            let rev = data.account.blocks_rev;
+            match data.account.set_block(&user, blocked) {
+                Ok(mark) if mark.rev != rev => saved(AccountAnswer::Block(mark), Vec::new()),
+                Ok(mark) => unchanged(AccountAnswer::Block(mark)),
+                Err(e) => AccountReply::refuse(e),
+            }
+        }
         AccountCommand::Own { room, claim: false } => {
             if data.account.release_room(&room) {
                 saved(AccountAnswer::Claimed(true), Vec::new())

@@ -303,3 +303,82 @@ fn the_stored_row_round_trips() {
     assert!(!record.contains("display_name") && profile.contains("Alice"));
     assert_eq!(AccountData::from_row(&record, &profile).unwrap(), data);
 }
+
+fn block(a: &mut Account, user: &str, blocked: bool) -> AccountReply {
+    a.apply(
+        AccountCommand::Block {
+            user: user.into(),
+            blocked,
+        },
+        inputs(NOW, 9),
+    )
+}
+
+fn mark_of(reply: &AccountReply) -> BlockMark {
+    match reply.answer.as_ref().unwrap() {
+        AccountAnswer::Block(m) => *m,
+        other => panic!("not a mark: {other:?}"),
+    }
+}
+
+#[test]
+fn blocks_are_a_sorted_set_whose_revision_moves_on_each_change() {
+    let mut a = alice();
+    assert_eq!(a.block_mark("bob"), Some(BlockMark::default()));
+    let first = block(&mut a, "bob", true);
+    assert!(saves(&first));
+    assert_eq!(
+        mark_of(&first),
+        BlockMark {
+            blocked: true,
+            rev: 1
+        }
+    );
+    // A repeat changes nothing and answers the same mark (for a retried tell).
+    let again = block(&mut a, "bob", true);
+    assert!(!saves(&again));
+    assert_eq!(
+        mark_of(&again),
+        BlockMark {
+            blocked: true,
+            rev: 1
+        }
+    );
+    block(&mut a, "aaron", true);
+    assert_eq!(a.blocks(), ["aaron", "bob"]);
+    let undo = block(&mut a, "bob", false);
+    assert_eq!(
+        mark_of(&undo),
+        BlockMark {
+            blocked: false,
+            rev: 3
+        }
+    );
+    assert_eq!(a.blocks(), ["aaron"]);
+    assert_eq!(a.block_mark("aaron").map(|m| m.blocked), Some(true));
+    // Unknown accounts hold no marks; unblocking a stranger is harmless.
+    assert_eq!(Account::default().block_mark("bob"), None);
+    assert!(!saves(&block(&mut a, "zed", false)));
+}
+
+#[test]
+fn blocks_survive_the_stored_row_and_are_capped() {
+    let mut a = alice();
+    block(&mut a, "bob", true);
+    let (record, profile) = a.data().unwrap().to_row().unwrap();
+    let back = Account::new(Some(AccountData::from_row(&record, &profile).unwrap()));
+    assert_eq!(back.blocks(), ["bob"]);
+    assert_eq!(
+        back.block_mark("bob"),
+        Some(BlockMark {
+            blocked: true,
+            rev: 1
+        })
+    );
+    for i in 1..crate::core::dm::BLOCKS_MAX {
+        block(&mut a, &format!("user{i:04}"), true).answer.unwrap();
+    }
+    let over = block(&mut a, "onemore", true);
+    assert_eq!(over.answer.unwrap_err().code, ErrorCode::Conflict);
+    assert_eq!(a.blocks().len(), crate::core::dm::BLOCKS_MAX);
+}

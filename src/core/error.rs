@@ -17,6 +17,7 @@ pub enum ErrorCode {
     Forbidden,
     BadOrigin,
     Banned,
+    Blocked,
     NotFound,
     Conflict,
     UsernameTaken,
@@ -40,6 +41,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::BadOrigin => "bad_origin",
             ErrorCode::Banned => "banned",
+            ErrorCode::Blocked => "blocked",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::UsernameTaken => "username_taken",
@@ -59,7 +61,10 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::TooLong => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::Forbidden | ErrorCode::BadOrigin | ErrorCode::Banned => 403,
+            ErrorCode::Forbidden
+            | ErrorCode::BadOrigin
+            | ErrorCode::Banned
+            | ErrorCode::Blocked => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict
             | ErrorCode::UsernameTaken
@@ -79,13 +84,14 @@ impl ErrorCode {
     }
 }
 
-const ALL_CODES: [ErrorCode; 17] = [
+const ALL_CODES: [ErrorCode; 18] = [
     ErrorCode::BadRequest,
     ErrorCode::Unauthorized,
     ErrorCode::InvalidCredentials,
     ErrorCode::Forbidden,
     ErrorCode::BadOrigin,
     ErrorCode::Banned,
+    ErrorCode::Blocked,
     ErrorCode::NotFound,
     ErrorCode::Conflict,
     ErrorCode::UsernameTaken,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod avatar;
 pub mod close_reason;
 pub mod directory;
+pub mod dm;
 pub mod error;
 #[cfg(test)]
 mod fuzz_tests;
@@ -23,6 +24,7 @@ pub mod room;
 pub mod room_api;
 pub mod room_changes;
 pub mod room_commands;
+mod room_dm;
 mod room_listing;
 mod room_moderation;
 pub mod room_sessions;

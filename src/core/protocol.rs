@@ -54,6 +54,17 @@ pub enum Visibility {
     Private,
 }
 
+/// Whether a room is a chat room or a direct message between two people
+/// (contract section 8). Stored rooms and listings from before DMs existed
+/// are rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    #[default]
+    Room,
+    Dm,
+}
+
 /// One chat message as history and `message` events show it (contract section 5).
 ///
 /// Edits, deletion and reactions are already applied: a deleted message is a
@@ -82,10 +93,16 @@ pub struct RoomInfo {
     pub title: String,
     pub topic: String,
     pub visibility: Visibility,
-    pub owner: String,
+    #[serde(default)]
+    pub kind: RoomKind,
+    /// `None` for a DM, which has no owner.
+    pub owner: Option<String>,
     pub created_at: u64,
     pub member_count: u64,
     pub last_seq: u64,
+    /// A DM's other participant, as seen by the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

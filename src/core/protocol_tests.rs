@@ -231,16 +231,19 @@ fn room_info_skips_personal_fields_when_absent() {
         title: "General".into(),
         topic: "".into(),
         visibility: Visibility::Public,
-        owner: "alice".into(),
+        kind: RoomKind::Room,
+        owner: Some("alice".into()),
         created_at: 1,
         member_count: 1,
         last_seq: 1,
+        peer: None,
         role: None,
         read_seq: None,
         unread: None,
     };
     let v = serde_json::to_value(&info).unwrap();
-    assert_eq!(v.as_object().unwrap().len(), 8);
+    assert_eq!(v.as_object().unwrap().len(), 9);
+    assert_eq!(v["kind"], "room");
     info.role = Some(Role::Owner);
     info.read_seq = Some(1);
     info.unread = Some(0);

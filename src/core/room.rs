@@ -42,6 +42,7 @@ use std::sync::Arc;
 
 use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
+use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::profile::Profile;
 use super::protocol::{RoomInfo, ServerFrame};
@@ -136,6 +137,9 @@ pub struct Room {
     pub(super) retired_created_at: Option<u64>,
     /// Sessions that logged out, with when (see [`super::room_sessions`]).
     pub(super) revoked: HashMap<String, u64>,
+    /// DM block marks by blocker (see [`super::dm`]); durable, through
+    /// [`RoomStore::save_block_mark`].
+    pub(super) blocks: BTreeMap<String, BlockMark>,
 }
 
 pub(super) fn no_room() -> ApiError {
@@ -156,6 +160,7 @@ impl Room {
             activity_pending: false,
             retired_created_at: None,
             revoked: HashMap::new(),
+            blocks: BTreeMap::new(),
         }
     }
 
@@ -165,6 +170,7 @@ impl Room {
     /// Then call [`Room::restore_socket`] for every socket the object holds.
     pub fn load(store: &dyn RoomStore, rates: RateSettings) -> ApiResult<Room> {
         let mut room = Room::new(rates);
+        room.blocks = store.block_marks()?.into_iter().collect();
         if let Some(mut state) = store.load_state()? {
             state.last_seq = state.last_seq.max(store.last_seq()?);
             for (user, seq) in store.read_markers()? {
@@ -203,7 +209,8 @@ impl Room {
     /// The room's directory listing: `None` when private or deleted.
     pub fn listing(&self) -> Option<DirectoryListing> {
         let state = self.state.as_ref()?;
-        (state.visibility == super::protocol::Visibility::Public).then(|| DirectoryListing {
+        let public = state.visibility == super::protocol::Visibility::Public;
+        (public && !state.is_dm()).then(|| DirectoryListing {
             room: state.info(),
             last_activity_ms: state.last_activity_ms,
         })

@@ -3,9 +3,12 @@
 //! room answers, whose [`Answer`] is one of the contract's status and body
 //! shapes. The handlers are in `room_commands` and `room_moderation`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::dm::{self, BlockMark};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::protocol::{MemberInfo, Message, Role, RoomInfo, Visibility};
 use super::room::Effect;
@@ -25,6 +28,10 @@ pub enum RoomCommand {
     /// The caller's own entry for `GET /api/rooms`: 200 Room with `role`,
     /// `read_seq`, `unread`. Members only.
     Summary,
+    /// `POST /api/dms`: 201 Room when the DM is created, 200 when it exists
+    /// (reopened for the caller if they had closed it). Sent to the room
+    /// named [`crate::core::dm::dm_name`] of the pair.
+    OpenDm(OpenDmBody),
     /// `POST /api/rooms/{name}/join`: 200 Room.
     Join,
     /// `POST /api/rooms/{name}/leave`: 204.
@@ -67,6 +74,17 @@ pub struct CreateRoomBody {
     pub visibility: Option<Visibility>,
 }
 
+/// What the Worker tells a DM room to open it: its name (a room object does
+/// not know its own), the other person, and both accounts' current block
+/// marks as the Worker just read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDmBody {
+    pub name: String,
+    pub peer: String,
+    pub marks: BTreeMap<String, BlockMark>,
+}
+
 /// Names no room may take, because a route occupies them
 /// (`GET /api/rooms/directory`).
 pub const RESERVED_ROOM_NAMES: [&str; 1] = ["directory"];
@@ -77,6 +95,9 @@ impl CreateRoomBody {
     /// before it claims the name or reaches the room.
     pub fn room_name(&self) -> ApiResult<String> {
         let name = validate::room_name(&self.name)?;
+        if dm::is_dm_name(&name) {
+            return Err(dm::reserved_name());
+        }
         if RESERVED_ROOM_NAMES.contains(&name.as_str()) {
             return Err(ApiError::new(
                 ErrorCode::RoomExists,
@@ -217,6 +238,7 @@ impl Reply {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::core::protocol::RoomKind;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -260,10 +282,12 @@ mod tests {
             title: "General".into(),
             topic: String::new(),
             visibility: Visibility::Public,
-            owner: "alice".into(),
+            kind: RoomKind::Room,
+            owner: Some("alice".into()),
             created_at: 1,
             member_count: 1,
             last_seq: 1,
+            peer: None,
             role: None,
             read_seq: None,
             unread: None,

@@ -215,6 +215,9 @@ impl Room {
                 return repeat_or(store, socket, &key, e);
             }
         }
+        if let Err(e) = self.refuse_if_blocked() {
+            return repeat_or(store, socket, &key, e);
+        }
         let rates = self.rates;
         let user = key.author.clone();
         if let Err(wait) = rates.take(&mut self.buckets_of(&user, now_ms).send, now_ms) {
@@ -237,6 +240,7 @@ impl Room {
         let answer = key.clone();
         match self.store_change(store, socket, key, &frame, message)? {
             Outcome::Stored(mut out) => {
+                self.reopen_after_message(store)?;
                 self.touch_activity(now_ms, &mut out);
                 Ok(out)
             }
@@ -260,6 +264,7 @@ impl Room {
         if let Some(answer) = repeat(store, socket, &key)? {
             return Ok(answer);
         }
+        self.refuse_if_blocked()?;
         let text = validate::message_text(text)?;
         let mut message = live_message(store, target)?;
         if message.author != key.author {
@@ -327,6 +332,7 @@ impl Room {
         if let Some(answer) = repeat(store, socket, &key)? {
             return Ok(answer);
         }
+        self.refuse_if_blocked()?;
         validate::emoji(&emoji)?;
         let mut message = live_message(store, target)?;
         let user = key.author.clone();

@@ -30,6 +30,7 @@ use super::room::{Effect, Room};
 use super::room_api::{
     Answer, CreateRoomBody, EditRoomBody, MessagePage, Reply, RoomCommand, RoomWithMembers,
 };
+use super::room_dm::DmCommand;
 use super::room_state::{Member, RoomState};
 use super::store::{RoomStore, StoredEvent};
 use super::validate;
@@ -49,15 +50,26 @@ impl Room {
         cmd: RoomCommand,
         now_ms: u64,
     ) -> ApiResult<Reply> {
-        if let RoomCommand::Create(body) = cmd {
-            return self.create(store, actor, body, now_ms);
-        }
+        let cmd = match cmd {
+            RoomCommand::Create(body) => return self.create(store, actor, body, now_ms),
+            RoomCommand::OpenDm(body) => return self.open_dm(store, actor, body, now_ms),
+            cmd => cmd,
+        };
         let state = self.state_ref()?;
         let status = state.status_of(actor);
+        let cmd = if state.is_dm() {
+            match self.dm_command(store, actor, status, cmd)? {
+                DmCommand::Done(reply) => return Ok(reply),
+                DmCommand::AsInRooms(cmd) => cmd,
+            }
+        } else {
+            cmd
+        };
+        let state = self.state_ref()?;
         let visibility = state.visibility;
         let allow = |action| permissions::allowed(action, status, visibility);
         match cmd {
-            RoomCommand::Create(_) => Err(ApiError::internal()),
+            RoomCommand::Create(_) | RoomCommand::OpenDm(_) => Err(ApiError::internal()),
             RoomCommand::Info => {
                 allow(Action::ViewInfo)?;
                 let body = RoomWithMembers {
@@ -129,6 +141,7 @@ impl Room {
             info.role = Some(m.role);
             info.read_seq = Some(m.read_seq);
             info.unread = Some(store.count_unread(m.read_seq, user)?);
+            info.peer = state.peer_of(user).map(str::to_string);
         }
         Ok(info)
     }

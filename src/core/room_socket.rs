@@ -137,6 +137,7 @@ impl Room {
         room.role = Some(role);
         room.read_seq = Some(read_seq);
         room.unread = Some(unread);
+        room.peer = state.peer_of(username).map(str::to_string);
         let ready = ServerFrame::Ready {
             room,
             you: You {
@@ -345,6 +346,9 @@ impl Room {
 
     /// `typing` to every socket of the other users, at most once per 2 s.
     fn on_typing(&mut self, user: &str, now_ms: u64) -> Vec<Effect> {
+        if self.dm_blocked() {
+            return Vec::new();
+        }
         if let Some(last) = self.typing.get(user) {
             if now_ms < last.saturating_add(TYPING_INTERVAL_MS) {
                 return Vec::new();

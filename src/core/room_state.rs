@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::permissions::ActorStatus;
-use super::protocol::{MemberInfo, Role, RoomInfo, Visibility};
+use super::protocol::{MemberInfo, Role, RoomInfo, RoomKind, Visibility};
 
 /// One member of a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,13 @@ pub struct RoomState {
     /// When the last message was sent (or the room created), for the
     /// directory's "most recently active first".
     pub last_activity_ms: u64,
+    /// A room or a DM (see [`super::dm`]); rooms stored before DMs are rooms.
+    #[serde(default)]
+    pub kind: RoomKind,
+    /// A DM's participants who closed it: hidden from their room list until
+    /// the other one next sends (or they open it again).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub closed: BTreeSet<String>,
 }
 
 impl RoomState {
@@ -75,7 +82,50 @@ impl RoomState {
             bans: BTreeSet::new(),
             last_seq: 0,
             last_activity_ms: now_ms,
+            kind: RoomKind::Room,
+            closed: BTreeSet::new(),
         }
+    }
+
+    /// A fresh DM between two people: both `member`, no owner, private,
+    /// named by [`super::dm::dm_name`], with no events yet.
+    pub fn new_dm(name: String, a: &str, b: &str, now_ms: u64) -> RoomState {
+        let member = Member {
+            role: Role::Member,
+            read_seq: 0,
+            joined_at: now_ms,
+        };
+        let members = BTreeMap::from([(a.to_string(), member.clone()), (b.to_string(), member)]);
+        RoomState {
+            title: name.clone(),
+            name,
+            topic: String::new(),
+            visibility: Visibility::Private,
+            owner: String::new(),
+            created_at: now_ms,
+            members,
+            invites: BTreeSet::new(),
+            bans: BTreeSet::new(),
+            last_seq: 0,
+            last_activity_ms: now_ms,
+            kind: RoomKind::Dm,
+            closed: BTreeSet::new(),
+        }
+    }
+
+    pub fn is_dm(&self) -> bool {
+        self.kind == RoomKind::Dm
+    }
+
+    /// In a DM, the participant who is not `user`.
+    pub fn peer_of(&self, user: &str) -> Option<&str> {
+        if !self.is_dm() {
+            return None;
+        }
+        self.members
+            .keys()
+            .map(String::as_str)
+            .find(|name| *name != user)
     }
 
     /// Where `username` stands with this room. A ban outranks everything else.
@@ -106,10 +156,12 @@ impl RoomState {
             title: self.title.clone(),
             topic: self.topic.clone(),
             visibility: self.visibility,
-            owner: self.owner.clone(),
+            kind: self.kind,
+            owner: (!self.is_dm()).then(|| self.owner.clone()),
             created_at: self.created_at,
             member_count: self.member_count(),
             last_seq: self.last_seq,
+            peer: None,
             role: None,
             read_seq: None,
             unread: None,
@@ -155,8 +207,25 @@ mod tests {
         let s = state();
         assert_eq!(s.status_of("alice"), ActorStatus::Owner);
         assert_eq!(s.member_count(), 1);
-        assert_eq!(s.info().owner, "alice");
+        assert_eq!(s.info().owner.as_deref(), Some("alice"));
+        assert_eq!(s.info().kind, RoomKind::Room);
         assert_eq!(s.info().created_at, 5);
+    }
+
+    #[test]
+    fn a_dm_has_two_members_and_no_owner() {
+        let s = RoomState::new_dm("dm-ab".into(), "bob", "alice", 5);
+        assert_eq!(s.status_of("alice"), ActorStatus::Member);
+        assert_eq!(s.status_of("bob"), ActorStatus::Member);
+        assert_eq!(s.status_of("carol"), ActorStatus::Stranger);
+        assert_eq!(s.peer_of("alice"), Some("bob"));
+        assert_eq!(s.peer_of("bob"), Some("alice"));
+        let info = s.info();
+        assert_eq!(
+            (info.kind, info.owner, info.visibility),
+            (RoomKind::Dm, None, Visibility::Private)
+        );
+        assert_eq!(state().peer_of("alice"), None);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::protocol::{Message, ServerFrame};
 use super::room_state::RoomState;
@@ -90,6 +91,11 @@ pub trait RoomStore {
     fn read_markers(&self) -> ApiResult<Vec<(String, u64)>>;
     /// Sets one member's read marker (insert or replace).
     fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()>;
+    /// Every DM block mark held (blocker, mark). Kept apart from the state
+    /// because a mark may arrive before the DM exists (see [`super::dm`]).
+    fn block_marks(&self) -> ApiResult<Vec<(String, BlockMark)>>;
+    /// Sets one blocker's mark (insert or replace).
+    fn save_block_mark(&mut self, blocker: &str, mark: &BlockMark) -> ApiResult<()>;
 
     /// Stores an event: its frame text under its `seq`, its change key (if
     /// any) for [`RoomStore::find_change`], and its message row (if any).
@@ -134,7 +140,7 @@ pub trait RoomStore {
     /// `viewer` and are not deleted.
     fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64>;
 
-    /// Removes everything: events, messages, state and read markers.
+    /// Removes everything: events, messages, state, read markers, block marks.
     fn wipe(&mut self) -> ApiResult<()>;
 }
 
@@ -143,6 +149,7 @@ pub trait RoomStore {
 pub struct MemoryStore {
     state: Option<RoomState>,
     reads: BTreeMap<String, u64>,
+    blocks: BTreeMap<String, BlockMark>,
     events: BTreeMap<u64, String>,
     changes: HashMap<(String, String), PriorChange>,
     messages: BTreeMap<u64, Message>,
@@ -181,6 +188,7 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.state.is_none()
             && self.reads.is_empty()
+            && self.blocks.is_empty()
             && self.events.is_empty()
             && self.changes.is_empty()
             && self.messages.is_empty()
@@ -213,6 +221,16 @@ impl RoomStore for MemoryStore {
     fn save_read(&mut self, username: &str, seq: u64) -> ApiResult<()> {
         self.write()?;
         self.reads.insert(username.to_string(), seq);
+        Ok(())
+    }
+
+    fn block_marks(&self) -> ApiResult<Vec<(String, BlockMark)>> {
+        Ok(self.blocks.iter().map(|(u, m)| (u.clone(), *m)).collect())
+    }
+
+    fn save_block_mark(&mut self, blocker: &str, mark: &BlockMark) -> ApiResult<()> {
+        self.write()?;
+        self.blocks.insert(blocker.to_string(), *mark);
         Ok(())
     }
 

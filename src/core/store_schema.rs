@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS reads (
     username TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS blocks (
+    username TEXT PRIMARY KEY,
+    blocked INTEGER NOT NULL,
+    rev INTEGER NOT NULL
+);
 "#;
 
 /// Columns added to `events` after the first version: (name, the statement

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
+use super::dm::BlockMark;
 use super::profile::{AvatarRef, Profile, ProfilePatch};
 use super::protocol::RoomInfo;
 use super::room_api::RoomCommand;
@@ -87,6 +88,19 @@ pub enum AccountCall {
         room: String,
         added: bool,
     },
+    /// Blocks or unblocks `user`: answers the [`BlockMark`] to tell the
+    /// pair's DM room. Idempotent (a repeat answers the same mark).
+    Block {
+        user: String,
+        blocked: bool,
+    },
+    /// The people the user blocks: `["username", ...]`.
+    Blocks,
+    /// The user's block of `user`: a [`BlockMark`], or `null` when this
+    /// account does not exist (stores nothing).
+    BlockMark {
+        user: String,
+    },
 }
 
 /// What register and login answer (contract section 2), before the Worker
@@ -108,6 +122,9 @@ pub enum RoomCall {
     ProfileChanged { username: String, profile: Profile },
     /// Closes that session's sockets (logout: also refuses it from now on).
     CloseSession { sid: String, reason: CloseReason },
+    /// `blocker` blocked or unblocked the other person of this DM room
+    /// (sent to [`crate::core::dm::dm_name`] of the pair, created or not).
+    Block { blocker: String, mark: BlockMark },
 }
 
 /// Who opens a socket, set by the Worker after authenticating.

@@ -71,6 +71,8 @@ impl AccountObject {
             AccountCall::ProfileRecord => return ok(&self.read(|a| a.profile_record().cloned())??),
             AccountCall::Rooms => return ok(&self.read(|a| a.rooms().to_vec())?),
             AccountCall::Exists => return ok(&self.read(Account::exists)?),
+            AccountCall::Blocks => return ok(&self.read(|a| a.blocks().to_vec())?),
+            AccountCall::BlockMark { user } => return ok(&self.read(|a| a.block_mark(&user))?),
             AccountCall::Register {
                 username,
                 password,
@@ -101,6 +103,7 @@ impl AccountObject {
             AccountCall::ClearAvatar => AccountCommand::ClearAvatar,
             AccountCall::SetRoom { room, added } => AccountCommand::SetRoom { room, added },
             AccountCall::Own { room, claim } => AccountCommand::Own { room, claim },
+            AccountCall::Block { user, blocked } => AccountCommand::Block { user, blocked },
         };
         let status = if matches!(command, AccountCommand::Register { .. }) {
             201
@@ -111,6 +114,7 @@ impl AccountObject {
             AccountAnswer::Session(grant) => reply(status, &grant),
             AccountAnswer::Profile(profile) => ok(&profile),
             AccountAnswer::Claimed(claimed) => ok(&claimed),
+            AccountAnswer::Block(mark) => ok(&mark),
             AccountAnswer::Done => http::no_content().ctx("an account answer"),
         }
     }

@@ -39,7 +39,7 @@ use super::internal;
 use super::sqlite::{Row, Sql};
 use crate::core::directory::{supersedes, DirectoryVersion};
 use crate::core::error::ApiResult;
-use crate::core::protocol::{RoomInfo, Visibility};
+use crate::core::protocol::{RoomInfo, RoomKind, Visibility};
 use crate::core::wire::{DirectoryCall, RoomList};
 
 /// At most this many rooms per directory answer.
@@ -190,7 +190,7 @@ impl DirectoryObject {
                 r.title.as_str().into(),
                 r.title.to_lowercase().into(),
                 r.topic.as_str().into(),
-                r.owner.as_str().into(),
+                r.owner.as_deref().unwrap_or_default().into(),
                 r.member_count.into(),
                 r.last_seq.into(),
                 last_activity_ms.into(),
@@ -233,10 +233,12 @@ fn room_of(row: &Row) -> ApiResult<RoomInfo> {
         title: row.text("title")?,
         topic: row.text("topic")?,
         visibility: Visibility::Public,
-        owner: row.text("owner")?,
+        kind: RoomKind::Room,
+        owner: Some(row.text("owner")?),
         created_at: row.int("created_at")?,
         member_count: row.int("member_count")?,
         last_seq: row.int("last_seq")?,
+        peer: None,
         role: None,
         read_seq: None,
         unread: None,

@@ -14,6 +14,8 @@ pub mod profiles;
 pub mod router;
 #[cfg(feature = "worker-entry")]
 pub mod routes_accounts;
+/// `POST /api/dms` and `/api/me/blocks`.
+pub mod routes_dms;
 #[cfg(feature = "worker-entry")]
 pub mod routes_rooms;
 

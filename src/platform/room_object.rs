@@ -54,11 +54,12 @@ use super::sql_store::SqlStore;
 use super::sqlite::{self, Sql, TxError, MAX_SAFE_INT};
 use super::{config, crypto, internal};
 use crate::core::close_reason::CloseReason;
+use crate::core::dm::BlockMark;
 use crate::core::error::{ApiError, ApiResult, ErrorCode};
 use crate::core::protocol::ServerFrame;
 use crate::core::rate_limit::RateSettings;
 use crate::core::room::{Effect, Room, SocketId};
-use crate::core::room_api::{CreateRoomBody, RoomCommand};
+use crate::core::room_api::{CreateRoomBody, OpenDmBody, RoomCommand};
 use crate::core::room_socket::{Incoming, Replay};
 use crate::core::wire::{ConnectInfo, RoomCall, CONNECT_HEADER};
 
@@ -203,6 +204,7 @@ impl RoomObject {
                 self.carry_out(effects).await;
                 http::no_content().ctx("a response")
             }
+            RoomCall::Block { blocker, mark } => self.block(&blocker, mark),
             RoomCall::CloseSession { sid, reason } => {
                 self.ensure_loaded()?;
                 let effects = if reason == CloseReason::LoggedOut {
@@ -303,11 +305,35 @@ impl RoomObject {
 
     // ----- HTTP commands ---------------------------------------------------
 
+    /// Records a DM block mark, creating the tables if this pair's room was
+    /// never opened (the mark must wait for it).
+    fn block(&self, blocker: &str, mark: BlockMark) -> ApiResult<Response> {
+        self.ensure_loaded()?;
+        let room = Rc::clone(&self.room);
+        let sql = self.sql.clone();
+        let blocker = blocker.to_string();
+        let result = sqlite::transaction(&self.state, move || {
+            let mut guard = room.borrow_mut();
+            let room = guard.as_mut().ctx("a block mark before loading")?;
+            let mut store = SqlStore::new(sql);
+            if !store.has_schema()? {
+                store.migrate()?;
+            }
+            room.set_block(&mut store, &blocker, mark)
+        });
+        if let Err(TxError::RolledBack(e) | TxError::Failed(e)) = result {
+            self.forget();
+            return Err(e);
+        }
+        http::no_content().ctx("a response")
+    }
+
     async fn command(&self, actor: String, cmd: RoomCommand) -> ApiResult<Response> {
         self.ensure_loaded()?;
         // Known before the command runs: a deleted room has no name after.
         let name = match &cmd {
-            RoomCommand::Create(CreateRoomBody { name, .. }) => Some(name.clone()),
+            RoomCommand::Create(CreateRoomBody { name, .. })
+            | RoomCommand::OpenDm(OpenDmBody { name, .. }) => Some(name.clone()),
             _ => self.room_name(),
         };
         let room = Rc::clone(&self.room);
@@ -319,7 +345,8 @@ impl RoomObject {
             let mut store = SqlStore::new(sql);
             // The first real write creates the tables, in the same
             // transaction (a refused creation leaves none behind).
-            if matches!(cmd, RoomCommand::Create(CreateRoomBody { .. })) && !room.exists() {
+            let creates = matches!(cmd, RoomCommand::Create(_) | RoomCommand::OpenDm(_));
+            if creates && !room.exists() {
                 store.migrate()?;
             }
             room.handle_command(&mut store, &actor, cmd, now)

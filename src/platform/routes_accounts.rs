@@ -5,7 +5,7 @@
 
 use super::http::Ctx;
 use super::router::not_found;
-use super::{auth, avatars, http, internal, profiles};
+use super::{auth, avatars, http, internal, profiles, routes_dms};
 use crate::core::account::{LoginRequest, RegisterRequest};
 use crate::core::avatar::check_upload;
 use crate::core::error::ApiError;
@@ -27,6 +27,8 @@ pub async fn route(req: Request, env: &Env, method: Method, segs: &[&str]) -> An
         (Method::Patch, ["me"]) => patch_me(req, env).await,
         (Method::Put, ["me", "avatar"]) => put_avatar(req, env).await,
         (Method::Delete, ["me", "avatar"]) => delete_avatar(req, env).await,
+        (method, ["me", "blocks"]) => routes_dms::blocks(req, env, method, None).await,
+        (method, ["me", "blocks", user]) => routes_dms::blocks(req, env, method, Some(user)).await,
         (Method::Get, ["users", name]) => user(req, env, name).await,
         (Method::Get | Method::Head, ["users", name, "avatar"]) => avatar(req, env, name).await,
         _ => Err(not_found()),

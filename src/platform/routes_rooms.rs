@@ -33,6 +33,7 @@ use super::http::{self, Ctx};
 use super::internal;
 use super::join_all::join_all;
 use super::router::not_found;
+use crate::core::dm;
 use crate::core::error::ApiError;
 use crate::core::json::parse_json;
 use crate::core::protocol::RoomInfo;
@@ -144,8 +145,12 @@ pub async fn route(
             let room = path_room(room)?;
             let joining = matches!(op, RoomOp::Join);
             let command = room_command(&mut req, op).await?;
-            if let RoomCommand::Invite(UsernameBody { username })
-            | RoomCommand::Ban(UsernameBody { username }) = &command
+            // (A DM refuses administration itself, whoever is named.)
+            if let (
+                RoomCommand::Invite(UsernameBody { username })
+                | RoomCommand::Ban(UsernameBody { username }),
+                false,
+            ) = (&command, dm::is_dm_name(&room))
             {
                 ensure_registered(env, username).await?;
             }
@@ -297,7 +302,9 @@ async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
     let mut rooms = Vec::new();
     for (name, answer) in names.iter().zip(answers) {
         match answer {
-            Ok(info) => rooms.push(info),
+            Ok(Some(info)) => rooms.push(info),
+            // A DM the caller closed: still theirs, not listed.
+            Ok(None) => {}
             Err(e) if means_not_a_member(&e) => {
                 let change = AccountCall::SetRoom {
                     room: name.clone(),
@@ -320,8 +327,8 @@ async fn list_mine(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
     http::json(200, &RoomList { rooms }).ctx("a response")
 }
 
-/// The caller's own entry for one room.
-async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<RoomInfo, ApiError> {
+/// The caller's own entry for one room; `None` for a DM the caller closed.
+async fn summary(env: &Env, room: &str, caller: &Caller) -> Result<Option<RoomInfo>, ApiError> {
     // A stored name that is no longer valid names no room.
     let room = path_room(room)?;
     let call = RoomCall::Command {

@@ -23,6 +23,7 @@
 
 use super::js_text::js_string;
 use super::sqlite::{Arg, Sql};
+use crate::core::dm::BlockMark;
 use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
@@ -229,6 +230,32 @@ impl RoomStore for SqlStore {
         )
     }
 
+    fn block_marks(&self) -> ApiResult<Vec<(String, BlockMark)>> {
+        self.sql
+            .query("SELECT username, blocked, rev FROM blocks", &[])?
+            .iter()
+            .map(|r| {
+                let mark = BlockMark {
+                    blocked: r.int("blocked")? != 0,
+                    rev: r.int("rev")?,
+                };
+                Ok((r.text("username")?, mark))
+            })
+            .collect()
+    }
+
+    fn save_block_mark(&mut self, blocker: &str, mark: &BlockMark) -> ApiResult<()> {
+        self.sql.run(
+            "INSERT INTO blocks (username, blocked, rev) VALUES (?, ?, ?) \
+             ON CONFLICT(username) DO UPDATE SET blocked = excluded.blocked, rev = excluded.rev",
+            &[
+                blocker.into(),
+                u64::from(mark.blocked).into(),
+                mark.rev.into(),
+            ],
+        )
+    }
+
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
         self.append_rows(event)
     }
@@ -324,7 +351,8 @@ impl RoomStore for SqlStore {
 
     fn wipe(&mut self) -> ApiResult<()> {
         self.sql.run(
-            "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads;",
+            "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads; \
+             DELETE FROM blocks;",
             &[],
         )
     }

@@ -23,6 +23,7 @@ use super::validate::{FRAME_MAX_BYTES, RESUME_WINDOW};
 mod access;
 mod changes;
 mod directory;
+mod dm;
 mod frames;
 mod lifecycle;
 mod messaging;
