@@ -13,7 +13,8 @@ function assertError(r, status, code) {
   assert.equal(typeof r.body.error.message, 'string');
 }
 
-const ROOM_KEYS = ['created_at', 'last_seq', 'member_count', 'name', 'owner', 'title', 'topic', 'visibility'];
+// v1.1: every Room says which kind it is (section 8).
+const ROOM_KEYS = ['created_at', 'kind', 'last_seq', 'member_count', 'name', 'owner', 'title', 'topic', 'visibility'];
 
 test('POST /api/rooms creates a public room owned by the caller (201 Room)', async () => {
   const u = await register('crt');

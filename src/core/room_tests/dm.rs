@@ -1,7 +1,12 @@
 //! Direct messages: opening, closing and reopening, administration refused,
 //! strangers kept out, blocks refusing changes (contract section 8).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
 use crate::core::dm::{dm_name, BlockMark};
