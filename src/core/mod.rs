@@ -14,6 +14,7 @@ pub mod error;
 mod fuzz_tests;
 pub mod http_rules;
 pub mod idempotency;
+pub mod image_size;
 pub mod invisible;
 pub mod json;
 pub mod permissions;
