@@ -28,7 +28,10 @@ use super::store::PriorChange;
 /// (`typing`, `read`, `history`, `ping`).
 pub fn fingerprint(frame: &ClientFrame) -> Option<String> {
     let parts = match frame {
-        ClientFrame::Send { .. } => json!(["send"]),
+        // Sends without attachments keep the fingerprint they had before
+        // attachments existed.
+        ClientFrame::Send { attachments, .. } if attachments.is_empty() => json!(["send"]),
+        ClientFrame::Send { attachments, .. } => json!(["send", attachments]),
         ClientFrame::Edit { target, .. } => json!(["edit", target]),
         ClientFrame::Delete { target, .. } => json!(["delete", target]),
         ClientFrame::React {

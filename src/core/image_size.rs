@@ -135,8 +135,20 @@ fn exif_orientation(tiff: &[u8]) -> Option<u32> {
         b"MM" => false,
         _ => return None,
     };
-    let u16_at = |at: usize| if little { le16(tiff, at) } else { be16(tiff, at) };
-    let u32_at = |at: usize| if little { le32(tiff, at) } else { be32(tiff, at) };
+    let u16_at = |at: usize| {
+        if little {
+            le16(tiff, at)
+        } else {
+            be16(tiff, at)
+        }
+    };
+    let u32_at = |at: usize| {
+        if little {
+            le32(tiff, at)
+        } else {
+            be32(tiff, at)
+        }
+    };
     (u16_at(2)? == 42).then_some(())?;
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let entries = usize::try_from(u16_at(ifd)?).ok()?;
@@ -215,7 +227,10 @@ mod tests {
         // A JPEG segment whose length points past the end.
         assert_eq!(size(&[0xff, 0xd8, 0xff, 0xe0, 0xff, 0xff, 0, 0]), None);
         // A segment length below 2 would loop forever if trusted.
-        assert_eq!(size(&[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0xff, 0xc0]), None);
+        assert_eq!(
+            size(&[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0xff, 0xc0]),
+            None
+        );
         // Scan data before any frame header.
         assert_eq!(size(&[0xff, 0xd8, 0xff, 0xda, 0, 2]), None);
     }

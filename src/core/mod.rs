@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod account_machine;
+pub mod attachment;
 pub mod auth;
 pub mod avatar;
 pub mod close_reason;
@@ -23,6 +24,7 @@ pub mod protocol;
 pub mod rate_limit;
 pub mod room;
 pub mod room_api;
+mod room_attachments;
 pub mod room_changes;
 pub mod room_commands;
 mod room_dm;

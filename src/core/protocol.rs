@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::attachment::Attachment;
 use super::error::{ApiError, ApiResult};
 use super::profile::Profile;
 
@@ -82,6 +83,10 @@ pub struct Message {
     pub edited_at: Option<u64>,
     pub deleted: bool,
     pub reactions: BTreeMap<String, Vec<String>>,
+    /// Files sent with the message (contract section 9); empty for messages
+    /// stored before attachments existed, and for tombstones.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// The `Room` object of contract section 4. `role`, `read_seq` and `unread`
@@ -144,9 +149,14 @@ pub enum MemberAction {
 pub enum ClientFrame {
     Send {
         client_id: String,
+        /// May be empty when the message carries attachments.
+        #[serde(default)]
         text: String,
         #[serde(default)]
         reply_to: Option<u64>,
+        /// Ids of the sender's unused uploads in this room (0-10).
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     Edit {
         client_id: String,
@@ -274,6 +284,19 @@ pub enum ServerFrame {
 /// [`Message`]. The room's SQLite store relies on it to file a new message's
 /// row from the frame inside the database (see `store_schema`).
 pub const MESSAGE_FRAME_PREFIX: &str = r#"{"type":"message","#;
+
+/// A stored `message` frame as v1.1 sends it: one stored before attachments
+/// existed gains `"attachments":[]` (a key cannot hide inside a string value,
+/// whose quotes are escaped, so the search is exact).
+pub fn replayed_frame(frame: String) -> String {
+    if !frame.starts_with(MESSAGE_FRAME_PREFIX) || frame.contains(r#""attachments":"#) {
+        return frame;
+    }
+    match frame.strip_suffix('}') {
+        Some(body) => format!(r#"{body},"attachments":[]}}"#),
+        None => frame,
+    }
+}
 
 /// How every `edit` event frame starts; the store indexes edits by it.
 pub const EDIT_FRAME_PREFIX: &str = r#"{"type":"edit","#;

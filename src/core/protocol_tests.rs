@@ -24,6 +24,7 @@ fn a_message_frame_is_its_tag_then_the_message() {
         edited_at: None,
         deleted: false,
         reactions: Default::default(),
+        attachments: Vec::new(),
     };
     let frame = ServerFrame::Message(message.clone()).encode().unwrap();
     let rest = frame.strip_prefix(MESSAGE_FRAME_PREFIX).unwrap();
@@ -38,7 +39,8 @@ fn every_client_frame_parses() {
         ClientFrame::Send {
             client_id: "c1".into(),
             text: "hi".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: vec![]
         }
     );
     assert_eq!(
@@ -46,7 +48,8 @@ fn every_client_frame_parses() {
         ClientFrame::Send {
             client_id: "c1".into(),
             text: "hi".into(),
-            reply_to: Some(3)
+            reply_to: Some(3),
+            attachments: vec![]
         }
     );
     assert_eq!(
@@ -55,7 +58,17 @@ fn every_client_frame_parses() {
         ClientFrame::Send {
             client_id: "c1".into(),
             text: "hi".into(),
-            reply_to: None
+            reply_to: None,
+            attachments: vec![]
+        }
+    );
+    assert_eq!(
+        parse_client_frame(r#"{"type":"send","client_id":"c1","attachments":["ab"]}"#).unwrap(),
+        ClientFrame::Send {
+            client_id: "c1".into(),
+            text: "".into(),
+            reply_to: None,
+            attachments: vec!["ab".into()]
         }
     );
     assert!(matches!(
@@ -125,7 +138,7 @@ fn malformed_frames_get_human_messages() {
     assert!(bad(r#"{"type":5}"#).contains("must be a string"));
     let m = bad(r#"{"type":"shout"}"#);
     assert!(m.contains("Unknown frame type \"shout\""), "{m}");
-    let m = bad(r#"{"type":"send","client_id":"c"}"#);
+    let m = bad(r#"{"type":"edit","client_id":"c","target":1}"#);
     assert!(m.contains("missing field `text`"), "{m}");
     assert!(!m.contains("line"), "{m}");
     let m = bad(r#"{"type":"read","seq":-1}"#);
@@ -158,6 +171,7 @@ fn message() -> Message {
         edited_at: None,
         deleted: false,
         reactions: BTreeMap::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -169,7 +183,7 @@ fn message_frame_has_the_contract_shape() {
         v,
         json!({"type": "message", "seq": 4, "author": "alice", "text": "hi", "ts": 1000,
                "client_id": "c1", "reply_to": null, "edited_at": null, "deleted": false,
-               "reactions": {}})
+               "reactions": {}, "attachments": []})
     );
     // And it reads back to the same frame.
     let back: ServerFrame = serde_json::from_str(&text).unwrap();
@@ -265,4 +279,20 @@ fn batch_packs_frames_byte_for_byte() {
     assert_eq!(frames.len(), 2);
     assert_eq!(frames[0], json!({"type": "pong"}));
     assert_eq!(batch_text(&[]), r#"{"type":"batch","frames":[]}"#);
+}
+
+#[test]
+fn messages_stored_before_attachments_replay_with_an_empty_list() {
+    let old = r#"{"type":"message","seq":1,"author":"a","text":"\"attachments\":","ts":1,"client_id":"c","reply_to":null,"edited_at":null,"deleted":false,"reactions":{}}"#;
+    let new = replayed_frame(old.to_string());
+    let v: serde_json::Value = serde_json::from_str(&new).unwrap();
+    assert_eq!(v["attachments"], json!([]));
+    assert_eq!(v["text"], "\"attachments\":");
+    let current = ServerFrame::Message(message())
+        .encode()
+        .unwrap()
+        .to_string();
+    assert_eq!(replayed_frame(current.clone()), current);
+    let edit = r#"{"type":"edit","seq":2,"target":1,"text":"x","edited_at":1,"by":"a"}"#;
+    assert_eq!(replayed_frame(edit.to_string()), edit);
 }

@@ -31,6 +31,10 @@ pub const CHANGE_PER_SEC: f64 = 2.0;
 /// page size) at once while scrolling back, then one a second.
 pub const HISTORY_BURST: u32 = 10;
 pub const HISTORY_PER_SEC: f64 = 1.0;
+/// Attachment uploads per user per room (contract section 9): a burst of 10,
+/// then one every 10 s.
+pub const UPLOAD_BURST: u32 = 10;
+pub const UPLOAD_PER_SEC: f64 = 0.1;
 pub const LOGIN_MAX_FAILURES: usize = 5;
 pub const LOGIN_WINDOW_MS: u64 = 15 * 60 * 1000;
 
@@ -96,6 +100,14 @@ pub fn change_limited(retry_after_ms: u64) -> ApiError {
     )
 }
 
+/// The `rate_limited` error for a refused upload.
+pub fn upload_limited(retry_after_ms: u64) -> ApiError {
+    ApiError::rate_limited(
+        retry_after_ms,
+        "You are uploading files too quickly. Wait a moment and try again.",
+    )
+}
+
 /// The `rate_limited` error for a refused `history` request.
 pub fn history_limited(retry_after_ms: u64) -> ApiError {
     ApiError::rate_limited(
@@ -111,6 +123,7 @@ pub struct UserBuckets {
     pub send: TokenBucket,
     change: TokenBucket,
     history: TokenBucket,
+    upload: TokenBucket,
 }
 
 impl UserBuckets {
@@ -119,12 +132,18 @@ impl UserBuckets {
             send: TokenBucket::new(rates.burst, now_ms),
             change: TokenBucket::new(CHANGE_BURST, now_ms),
             history: TokenBucket::new(HISTORY_BURST, now_ms),
+            upload: TokenBucket::new(UPLOAD_BURST, now_ms),
         }
     }
 
     /// Takes one `edit`, `delete` or `react`, or says how long to wait.
     pub fn take_change(&mut self, now_ms: u64) -> Result<(), u64> {
         self.change.try_take(now_ms, CHANGE_BURST, CHANGE_PER_SEC)
+    }
+
+    /// Takes one attachment upload, or says how long to wait.
+    pub fn take_upload(&mut self, now_ms: u64) -> Result<(), u64> {
+        self.upload.try_take(now_ms, UPLOAD_BURST, UPLOAD_PER_SEC)
     }
 
     /// Takes one `history` request, or says how long to wait.

@@ -97,6 +97,13 @@ pub enum Effect {
     /// Activity the directory has not heard of is waiting: wake the room at
     /// `at_ms` (a Durable Object alarm) and call [`Room::directory_flush`].
     DirectoryFlushAt { at_ms: u64 },
+    /// Delete these attachment objects from R2 (no record uses them now).
+    DeleteObjects { keys: Vec<String> },
+    /// Delete every attachment object under this prefix (the room is gone).
+    DeletePrefix { prefix: String },
+    /// An unused upload expires at `at_ms`: wake the room then (unless it
+    /// wakes sooner) and call [`Room::expire_uploads`].
+    UploadsExpireAt { at_ms: u64 },
 }
 
 /// One open socket: who holds it, in which session, until when. The room's

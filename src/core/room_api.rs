@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::attachment::{Attachment, Download, Upload};
 use super::dm::{self, BlockMark};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::protocol::{MemberInfo, Message, Role, RoomInfo, Visibility};
@@ -59,6 +60,15 @@ pub enum RoomCommand {
     /// Moves the caller's read marker forward (HTTP twin of the `read`
     /// frame): 204.
     MarkRead { seq: u64 },
+    /// Before an upload's bytes are read: may the caller upload here now?
+    /// Takes an upload token; 204.
+    UploadCheck,
+    /// `POST /api/rooms/{name}/attachments`, once the bytes are in R2:
+    /// records the upload; 201 Attachment.
+    RecordUpload(Upload),
+    /// `GET /api/rooms/{name}/attachments/{id}`: where the bytes are and
+    /// how to serve them; 200 [`Download`] (for the Worker, not a client).
+    Download { id: String },
 }
 
 /// Body of `POST /api/rooms`.
@@ -174,6 +184,10 @@ pub enum Answer {
     Messages(MessagePage),
     /// 200 `{username, role, online}`.
     Member(MemberInfo),
+    /// 201 Attachment.
+    Attachment(Attachment),
+    /// 200 where a download's bytes are (internal, for the Worker).
+    Download(Download),
     /// 204.
     NoContent,
 }
@@ -182,11 +196,12 @@ impl Answer {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Answer::Created(_) => 201,
+            Answer::Created(_) | Answer::Attachment(_) => 201,
             Answer::Room(_)
             | Answer::RoomWithMembers(_)
             | Answer::Messages(_)
-            | Answer::Member(_) => 200,
+            | Answer::Member(_)
+            | Answer::Download(_) => 200,
             Answer::NoContent => 204,
         }
     }
@@ -198,6 +213,8 @@ impl Answer {
             Answer::RoomWithMembers(body) => serde_json::to_value(body),
             Answer::Messages(page) => serde_json::to_value(page),
             Answer::Member(member) => serde_json::to_value(member),
+            Answer::Attachment(a) => serde_json::to_value(a),
+            Answer::Download(d) => serde_json::to_value(d),
             Answer::NoContent => return Ok(None),
         };
         value.map(Some).map_err(|_| ApiError::internal())

@@ -42,6 +42,13 @@ use super::room::{send_to, Effect, Room, SocketId};
 use super::store::{Appended, ChangeKey, PriorChange, RoomStore, StoredEvent};
 use super::validate;
 
+/// A `send` frame's content.
+pub(super) struct Send<'a> {
+    pub text: &'a str,
+    pub reply_to: Option<u64>,
+    pub attachments: &'a [String],
+}
+
 /// Different emoji one message may carry.
 pub const REACTIONS_PER_MESSAGE_MAX: usize = 20;
 /// Different emoji one user may put on one message.
@@ -195,16 +202,24 @@ impl Room {
         store: &mut dyn RoomStore,
         socket: SocketId,
         key: ChangeKey,
-        text: &str,
-        reply_to: Option<u64>,
+        send: Send<'_>,
         now_ms: u64,
     ) -> ApiResult<Vec<Effect>> {
+        let Send {
+            text,
+            reply_to,
+            attachments,
+        } = send;
         // The hot path: no lookup before storing. A repeat is caught by the
         // store (nothing written, the token given back) or, when the frame is
         // refused, looked up then, so it is still answered before any rule.
         validate::client_id(&key.client_id)?;
-        let text = match validate::message_text(text) {
+        let text = match validate::message_text_with(text, !attachments.is_empty()) {
             Ok(t) => t,
+            Err(e) => return repeat_or(store, socket, &key, e),
+        };
+        let uploads = match self.uploads_for_send(store, &key.author, attachments) {
+            Ok(u) => u,
             Err(e) => return repeat_or(store, socket, &key, e),
         };
         if let Some(r) = reply_to {
@@ -225,6 +240,7 @@ impl Room {
         }
 
         let seq = self.next_seq()?;
+        let room = &self.state_ref()?.name;
         let message = Message {
             seq,
             author: user.clone(),
@@ -235,11 +251,15 @@ impl Room {
             edited_at: None,
             deleted: false,
             reactions: Default::default(),
+            attachments: uploads.iter().map(|u| u.public(room)).collect(),
         };
         let frame = ServerFrame::Message(message.clone());
         let answer = key.clone();
         match self.store_change(store, socket, key, &frame, message)? {
             Outcome::Stored(mut out) => {
+                if !attachments.is_empty() {
+                    store.attach(attachments, seq)?;
+                }
                 self.reopen_after_message(store)?;
                 self.touch_activity(now_ms, &mut out);
                 Ok(out)
@@ -306,6 +326,9 @@ impl Room {
         message.deleted = true;
         message.text.clear();
         message.reactions.clear();
+        message.attachments.clear();
+        let gone = store.uploads_of(target)?;
+        let deleted_objects = self.drop_uploads(store, &gone)?;
         // The text leaves the log first; memory changes only once the delete
         // event is stored too.
         let tombstone = ServerFrame::Message(message.clone()).encode()?;
@@ -315,7 +338,9 @@ impl Room {
             target,
             by: key.author.clone(),
         };
-        self.store_checked(store, socket, key, &frame, message)
+        let mut out = self.store_checked(store, socket, key, &frame, message)?;
+        out.extend(deleted_objects);
+        Ok(out)
     }
 
     #[allow(clippy::too_many_arguments)]

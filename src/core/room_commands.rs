@@ -21,6 +21,7 @@
 //! - A new member's read marker starts at their `joined` event: joining shows
 //!   history but nothing unread.
 
+use super::attachment::room_prefix;
 use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult, ErrorCode};
@@ -124,6 +125,18 @@ impl Room {
             RoomCommand::Delete => {
                 allow(Action::DeleteRoom)?;
                 self.delete_room(store)
+            }
+            RoomCommand::UploadCheck => {
+                allow(Action::Post)?;
+                self.upload_check(actor, now_ms)
+            }
+            RoomCommand::RecordUpload(upload) => {
+                allow(Action::Post)?;
+                self.record_upload(store, actor, upload, now_ms)
+            }
+            RoomCommand::Download { id } => {
+                allow(Action::Read)?;
+                self.download(store, actor, &id)
             }
             RoomCommand::MarkRead { seq } => {
                 allow(Action::Read)?;
@@ -379,6 +392,9 @@ impl Room {
                 added: false,
             });
         }
+        effects.push(Effect::DeletePrefix {
+            prefix: room_prefix(&state.name, state.created_at),
+        });
         let was_public = state.visibility == Visibility::Public;
         *self = Room::new(self.rates);
         self.retired_created_at = Some(state.created_at);

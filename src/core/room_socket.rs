@@ -28,9 +28,12 @@ use super::close_reason::CloseReason;
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::idempotency::fingerprint;
 use super::permissions::{self, Action, ActorStatus};
-use super::protocol::{client_id_of, parse_client_frame, ClientFrame, ServerFrame, You};
+use super::protocol::{
+    client_id_of, parse_client_frame, replayed_frame, ClientFrame, ServerFrame, You,
+};
 use super::rate_limit::{history_limited, UserBuckets};
 use super::room::{no_room, presence, send_to, Effect, Room, SocketId};
+use super::room_changes::Send;
 use super::room_sessions::session_expired;
 use super::store::{ChangeKey, RoomStore};
 use super::validate::{self, FRAME_MAX_BYTES, HISTORY_LIMIT_DEFAULT, RESUME_WINDOW};
@@ -178,7 +181,7 @@ impl Room {
                 page.into_iter()
                     .map(|(_, frame)| Effect::Send {
                         socket,
-                        frame: Arc::from(frame),
+                        frame: Arc::from(replayed_frame(frame)),
                     })
                     .collect()
             }
@@ -307,8 +310,18 @@ impl Room {
     ) -> ApiResult<Vec<Effect>> {
         let key = || key.clone().ok_or_else(ApiError::internal);
         match frame {
-            ClientFrame::Send { text, reply_to, .. } => {
-                self.on_send(store, socket, key()?, &text, reply_to, now_ms)
+            ClientFrame::Send {
+                text,
+                reply_to,
+                attachments,
+                ..
+            } => {
+                let send = Send {
+                    text: &text,
+                    reply_to,
+                    attachments: &attachments,
+                };
+                self.on_send(store, socket, key()?, send, now_ms)
             }
             ClientFrame::Edit { target, text, .. } => {
                 self.on_edit(store, socket, key()?, target, &text, now_ms)

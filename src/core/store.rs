@@ -27,6 +27,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::attachment::AttachmentRecord;
 use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::protocol::{Message, ServerFrame};
@@ -97,6 +98,23 @@ pub trait RoomStore {
     /// Sets one blocker's mark (insert or replace).
     fn save_block_mark(&mut self, blocker: &str, mark: &BlockMark) -> ApiResult<()>;
 
+    /// Records an upload (see [`super::attachment`]).
+    fn save_upload(&mut self, record: &AttachmentRecord) -> ApiResult<()>;
+    /// One upload by id.
+    fn upload(&self, id: &str) -> ApiResult<Option<AttachmentRecord>>;
+    /// Marks these uploads as carried by message `seq`.
+    fn attach(&mut self, ids: &[String], seq: u64) -> ApiResult<()>;
+    /// The uploads message `seq` carries.
+    fn uploads_of(&self, seq: u64) -> ApiResult<Vec<AttachmentRecord>>;
+    /// Forgets these uploads.
+    fn remove_uploads(&mut self, ids: &[String]) -> ApiResult<()>;
+    /// Whether any upload left has these bytes.
+    fn sha_in_use(&self, sha256: &str) -> ApiResult<bool>;
+    /// Unused uploads created before `before_ms`, oldest first.
+    fn stale_uploads(&self, before_ms: u64) -> ApiResult<Vec<AttachmentRecord>>;
+    /// When the oldest unused upload was created.
+    fn oldest_unused_upload(&self) -> ApiResult<Option<u64>>;
+
     /// Stores an event: its frame text under its `seq`, its change key (if
     /// any) for [`RoomStore::find_change`], and its message row (if any).
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()>;
@@ -150,6 +168,7 @@ pub struct MemoryStore {
     state: Option<RoomState>,
     reads: BTreeMap<String, u64>,
     blocks: BTreeMap<String, BlockMark>,
+    uploads: BTreeMap<String, AttachmentRecord>,
     events: BTreeMap<u64, String>,
     changes: HashMap<(String, String), PriorChange>,
     messages: BTreeMap<u64, Message>,
@@ -189,6 +208,7 @@ impl MemoryStore {
         self.state.is_none()
             && self.reads.is_empty()
             && self.blocks.is_empty()
+            && self.uploads.is_empty()
             && self.events.is_empty()
             && self.changes.is_empty()
             && self.messages.is_empty()
@@ -232,6 +252,68 @@ impl RoomStore for MemoryStore {
         self.write()?;
         self.blocks.insert(blocker.to_string(), *mark);
         Ok(())
+    }
+
+    fn save_upload(&mut self, record: &AttachmentRecord) -> ApiResult<()> {
+        self.write()?;
+        self.uploads
+            .insert(record.upload.id.clone(), record.clone());
+        Ok(())
+    }
+
+    fn upload(&self, id: &str) -> ApiResult<Option<AttachmentRecord>> {
+        Ok(self.uploads.get(id).cloned())
+    }
+
+    fn attach(&mut self, ids: &[String], seq: u64) -> ApiResult<()> {
+        self.write()?;
+        for id in ids {
+            if let Some(r) = self.uploads.get_mut(id) {
+                r.message = Some(seq);
+            }
+        }
+        Ok(())
+    }
+
+    fn uploads_of(&self, seq: u64) -> ApiResult<Vec<AttachmentRecord>> {
+        Ok(self
+            .uploads
+            .values()
+            .filter(|r| r.message == Some(seq))
+            .cloned()
+            .collect())
+    }
+
+    fn remove_uploads(&mut self, ids: &[String]) -> ApiResult<()> {
+        self.write()?;
+        for id in ids {
+            self.uploads.remove(id);
+        }
+        Ok(())
+    }
+
+    fn sha_in_use(&self, sha256: &str) -> ApiResult<bool> {
+        Ok(self.uploads.values().any(|r| r.upload.sha256 == sha256))
+    }
+
+    fn stale_uploads(&self, before_ms: u64) -> ApiResult<Vec<AttachmentRecord>> {
+        let mut stale: Vec<AttachmentRecord> = self
+            .uploads
+            .values()
+            .filter(|r| r.message.is_none() && r.created_at < before_ms)
+            .cloned()
+            .collect();
+        stale.sort_by_key(|r| r.created_at);
+        Ok(stale)
+    }
+
+    fn oldest_unused_upload(&self) -> ApiResult<Option<u64>> {
+        Ok(self
+            .uploads
+            .values()
+            .filter(|r| r.message.is_none())
+            .map(|r| r.created_at)
+            .min())
     }
 
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
@@ -371,6 +453,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: BTreeMap::new(),
+            attachments: Vec::new(),
         }
     }
 

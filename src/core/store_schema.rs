@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS reads (
     username TEXT PRIMARY KEY,
     seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    message INTEGER,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_message ON uploads(message, created_at);
+CREATE INDEX IF NOT EXISTS uploads_sha ON uploads(sha256);
 CREATE TABLE IF NOT EXISTS blocks (
     username TEXT PRIMARY KEY,
     blocked INTEGER NOT NULL,
@@ -86,6 +95,7 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: Default::default(),
+            attachments: Vec::new(),
         }
     }
 

@@ -190,6 +190,15 @@ pub fn topic(raw: &str) -> ApiResult<String> {
 /// Over the limit is `too_long` (the client can show "shorten your message");
 /// empty or blank is `bad_request`.
 pub fn message_text(raw: &str) -> ApiResult<String> {
+    message_text_with(raw, false)
+}
+
+/// [`message_text`], except that a message with attachments may have no
+/// text (only spaces count as none: it is stored empty).
+pub fn message_text_with(raw: &str, has_attachments: bool) -> ApiResult<String> {
+    if has_attachments && raw.trim().is_empty() {
+        return Ok(String::new());
+    }
     if len(raw) > MESSAGE_MAX {
         return Err(ApiError::new(
             ErrorCode::TooLong,

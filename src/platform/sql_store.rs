@@ -23,6 +23,7 @@
 
 use super::js_text::js_string;
 use super::sqlite::{Arg, Sql};
+use crate::core::attachment::AttachmentRecord;
 use crate::core::dm::BlockMark;
 use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
@@ -195,6 +196,17 @@ fn messages(rows: Vec<super::sqlite::Row>) -> ApiResult<Vec<Message>> {
         .collect()
 }
 
+/// Upload rows: the record from `body`, whose message is the `message` column's.
+fn uploads(rows: Vec<super::sqlite::Row>) -> ApiResult<Vec<AttachmentRecord>> {
+    rows.iter()
+        .map(|r| {
+            let mut record = from_json::<AttachmentRecord>(&r.text("body")?)?;
+            record.message = r.opt_int("message")?;
+            Ok(record)
+        })
+        .collect()
+}
+
 impl RoomStore for SqlStore {
     fn load_state(&self) -> ApiResult<Option<RoomState>> {
         let rows = self.sql.query("SELECT body FROM state WHERE id = 1", &[])?;
@@ -254,6 +266,78 @@ impl RoomStore for SqlStore {
                 mark.rev.into(),
             ],
         )
+    }
+
+    fn save_upload(&mut self, record: &AttachmentRecord) -> ApiResult<()> {
+        let body = to_json(record)?;
+        self.sql.run(
+            "INSERT OR REPLACE INTO uploads (id, sha256, created_at, message, body) \
+             VALUES (?, ?, ?, ?, ?)",
+            &[
+                record.upload.id.as_str().into(),
+                record.upload.sha256.as_str().into(),
+                record.created_at.into(),
+                record.message.map_or(Arg::Null, Arg::from),
+                body.into(),
+            ],
+        )
+    }
+
+    fn upload(&self, id: &str) -> ApiResult<Option<AttachmentRecord>> {
+        let rows = self.sql.query(
+            "SELECT message, body FROM uploads WHERE id = ?",
+            &[id.into()],
+        )?;
+        Ok(uploads(rows)?.pop())
+    }
+
+    fn attach(&mut self, ids: &[String], seq: u64) -> ApiResult<()> {
+        for id in ids {
+            self.sql.run(
+                "UPDATE uploads SET message = ? WHERE id = ?",
+                &[seq.into(), id.as_str().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn uploads_of(&self, seq: u64) -> ApiResult<Vec<AttachmentRecord>> {
+        uploads(self.sql.query(
+            "SELECT message, body FROM uploads WHERE message = ?",
+            &[seq.into()],
+        )?)
+    }
+
+    fn remove_uploads(&mut self, ids: &[String]) -> ApiResult<()> {
+        for id in ids {
+            self.sql
+                .run("DELETE FROM uploads WHERE id = ?", &[id.as_str().into()])?;
+        }
+        Ok(())
+    }
+
+    fn sha_in_use(&self, sha256: &str) -> ApiResult<bool> {
+        let rows = self.sql.query(
+            "SELECT 1 AS n FROM uploads WHERE sha256 = ? LIMIT 1",
+            &[sha256.into()],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    fn stale_uploads(&self, before_ms: u64) -> ApiResult<Vec<AttachmentRecord>> {
+        uploads(self.sql.query(
+            "SELECT message, body FROM uploads WHERE message IS NULL AND created_at < ? \
+             ORDER BY created_at",
+            &[before_ms.into()],
+        )?)
+    }
+
+    fn oldest_unused_upload(&self) -> ApiResult<Option<u64>> {
+        let rows = self.sql.query(
+            "SELECT created_at FROM uploads WHERE message IS NULL ORDER BY created_at LIMIT 1",
+            &[],
+        )?;
+        rows.first().map(|r| r.int("created_at")).transpose()
     }
 
     fn append(&mut self, event: &StoredEvent) -> ApiResult<()> {
@@ -352,7 +436,7 @@ impl RoomStore for SqlStore {
     fn wipe(&mut self) -> ApiResult<()> {
         self.sql.run(
             "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads; \
-             DELETE FROM blocks;",
+             DELETE FROM blocks; DELETE FROM uploads;",
             &[],
         )
     }

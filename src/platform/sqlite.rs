@@ -125,6 +125,14 @@ impl Row {
         }
     }
 
+    /// A non-negative integer column that may be NULL.
+    pub fn opt_int(&self, col: &str) -> ApiResult<Option<u64>> {
+        if self.get(col)?.is_null() {
+            return Ok(None);
+        }
+        self.int(col).map(Some)
+    }
+
     /// A text column.
     pub fn text(&self, col: &str) -> ApiResult<String> {
         self.get(col)?

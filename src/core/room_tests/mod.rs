@@ -21,6 +21,7 @@ use super::store::{ChangeKey, MemoryStore, RoomStore, StoredEvent};
 use super::validate::{FRAME_MAX_BYTES, RESUME_WINDOW};
 
 mod access;
+mod attachments;
 mod changes;
 mod directory;
 mod dm;
