@@ -173,14 +173,16 @@ mod tests {
         };
     }
 
-    fn size(bytes: &[u8]) -> Option<(ImageKind, u32, u32)> {
+    type Size = (ImageKind, u32, u32);
+
+    fn size(bytes: &[u8]) -> Option<Size> {
         image_size(bytes).map(|s| (s.kind, s.width, s.height))
     }
 
     #[test]
     fn real_files_of_every_format_give_their_size() {
         use ImageKind::*;
-        let cases: [(&[u8], (ImageKind, u32, u32)); 10] = [
+        let cases: [(&[u8], Size); 10] = [
             (fixture!("png.png"), (Png, 7, 5)),
             (fixture!("baseline.jpg"), (Jpeg, 9, 6)),
             (fixture!("progressive.jpg"), (Jpeg, 9, 6)),

@@ -61,7 +61,7 @@ pub enum RoomCommand {
     /// frame): 204.
     MarkRead { seq: u64 },
     /// Before an upload's bytes are read: may the caller upload here now?
-    /// Takes an upload token; 204.
+    /// Takes an upload token; 200 `{"prefix"}`, where the room's objects go.
     UploadCheck,
     /// `POST /api/rooms/{name}/attachments`, once the bytes are in R2:
     /// records the upload; 201 Attachment.
@@ -188,6 +188,8 @@ pub enum Answer {
     Attachment(Attachment),
     /// 200 where a download's bytes are (internal, for the Worker).
     Download(Download),
+    /// 200 `{"prefix"}`: an upload may go ahead, under this R2 prefix.
+    UploadPrefix(String),
     /// 204.
     NoContent,
 }
@@ -201,7 +203,8 @@ impl Answer {
             | Answer::RoomWithMembers(_)
             | Answer::Messages(_)
             | Answer::Member(_)
-            | Answer::Download(_) => 200,
+            | Answer::Download(_)
+            | Answer::UploadPrefix(_) => 200,
             Answer::NoContent => 204,
         }
     }
@@ -215,6 +218,7 @@ impl Answer {
             Answer::Member(member) => serde_json::to_value(member),
             Answer::Attachment(a) => serde_json::to_value(a),
             Answer::Download(d) => serde_json::to_value(d),
+            Answer::UploadPrefix(prefix) => Ok(serde_json::json!({ "prefix": prefix })),
             Answer::NoContent => return Ok(None),
         };
         value.map(Some).map_err(|_| ApiError::internal())

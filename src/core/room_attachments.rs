@@ -22,8 +22,8 @@
 use std::collections::BTreeSet;
 
 use super::attachment::{
-    is_id, object_key, too_large, AttachmentRecord, Download, Upload, ATTACHMENTS_PER_MESSAGE,
-    ATTACHMENT_MAX_BYTES, UNUSED_UPLOAD_TTL_MS,
+    is_id, object_key, room_prefix, too_large, AttachmentRecord, Download, Upload,
+    ATTACHMENTS_PER_MESSAGE, ATTACHMENT_MAX_BYTES, UNUSED_UPLOAD_TTL_MS,
 };
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::rate_limit::upload_limited;
@@ -38,13 +38,16 @@ fn no_attachment(id: &str) -> ApiError {
 }
 
 impl Room {
-    /// May `actor` (a member: the caller checked) upload now? Takes a token.
+    /// May `actor` (a member: the caller checked) upload now? Takes a
+    /// token and answers where the room's objects go.
     pub(super) fn upload_check(&mut self, actor: &str, now_ms: u64) -> ApiResult<Reply> {
         self.refuse_if_blocked()?;
         self.buckets_of(actor, now_ms)
             .take_upload(now_ms)
             .map_err(upload_limited)?;
-        Reply::no_content(Vec::new())
+        let state = self.state_ref()?;
+        let prefix = room_prefix(&state.name, state.created_at);
+        Reply::new(Answer::UploadPrefix(prefix), Vec::new())
     }
 
     /// Records `actor`'s upload, unused until a `send` carries it.

@@ -14,6 +14,8 @@ pub mod profiles;
 pub mod router;
 #[cfg(feature = "worker-entry")]
 pub mod routes_accounts;
+/// Attachment uploads and downloads, and their R2 bucket.
+pub mod routes_attachments;
 /// `POST /api/dms` and `/api/me/blocks`.
 pub mod routes_dms;
 #[cfg(feature = "worker-entry")]

@@ -1,8 +1,9 @@
-//! The room's one Durable Object alarm, shared by two needs: the directory
-//! report of a busy minute's last activity (`Effect::DirectoryFlushAt`) and
-//! the expiry of the earliest socket token (see `core::room_sessions`). The
-//! alarm is set to the earlier of the two; the handler does both and sets it
-//! again for what is left.
+//! The room's one Durable Object alarm, shared by three needs: the directory
+//! report of a busy minute's last activity (`Effect::DirectoryFlushAt`), the
+//! expiry of the earliest socket token (see `core::room_sessions`), and the
+//! deletion of uploads no message used within a day
+//! (`Effect::UploadsExpireAt`). The alarm is set to the earliest; the handler
+//! does all three and sets it again for what is left.
 //!
 //! The alarm is durable and outlives the object's memory, so a fresh instance
 //! does not know it: before it arms for an expiry alone (which must never move
@@ -73,14 +74,18 @@ impl Alarm {
         earliest_expiry_s: impl FnOnce() -> Option<u64>,
     ) -> Vec<Effect> {
         let mut directory_at = None;
+        let mut uploads_at = None;
         let mut rest = Vec::with_capacity(effects.len());
+        let earliest = |held: Option<u64>, at: u64| Some(held.map_or(at, |a| a.min(at)));
         for effect in effects {
             match effect {
-                Effect::DirectoryFlushAt { at_ms } => {
-                    directory_at = Some(directory_at.map_or(at_ms, |a: u64| a.min(at_ms)));
-                }
+                Effect::DirectoryFlushAt { at_ms } => directory_at = earliest(directory_at, at_ms),
+                Effect::UploadsExpireAt { at_ms } => uploads_at = earliest(uploads_at, at_ms),
                 other => rest.push(other),
             }
+        }
+        if let Some(at) = uploads_at {
+            self.arm_at(storage, at);
         }
         if let Some(at) = directory_at {
             // A directory report supersedes an earlier one, and every expiry
@@ -96,7 +101,11 @@ impl Alarm {
     /// alarm is due sooner. Call [`Alarm::learn`] first, or this can only
     /// assume the alarm is unset.
     pub fn arm_expiry(&self, storage: &Storage, exp_s: u64) {
-        let at = exp_s.saturating_mul(1000);
+        self.arm_at(storage, exp_s.saturating_mul(1000));
+    }
+
+    /// Wakes at `at` unless the alarm is due sooner (learn it first).
+    fn arm_at(&self, storage: &Storage, at: u64) {
         match self.known.get() {
             Known::At(current) if current <= at => {}
             Known::Unknown => {
@@ -107,12 +116,21 @@ impl Alarm {
     }
 
     /// After the alarm handler (and its directory report, which
-    /// [`Alarm::schedule`] armed if needed): wake for the next expiry.
-    pub fn rearm(&self, storage: &Storage, earliest_expiry_s: Option<u64>) {
+    /// [`Alarm::schedule`] armed if needed): wake for the next token expiry
+    /// or unused upload's expiry, whichever comes first.
+    pub fn rearm(
+        &self,
+        storage: &Storage,
+        earliest_expiry_s: Option<u64>,
+        uploads_at: Option<u64>,
+    ) {
         if self.known.get() == Known::Unset {
-            if let Some(at) = next_wake(None, earliest_expiry_s.into_iter()) {
+            let tokens = next_wake(None, earliest_expiry_s.into_iter());
+            if let Some(at) = tokens.into_iter().chain(uploads_at).min() {
                 self.set(storage, at);
             }
+        } else if let Some(at) = uploads_at {
+            self.arm_at(storage, at);
         }
     }
 

@@ -1,6 +1,8 @@
 //! The room's effects on other objects: a member's account list of rooms
-//! (`ACCOUNTS`, one object per username) and the public directory
-//! (`DIRECTORY`, one object).
+//! (`ACCOUNTS`, one object per username), the public directory
+//! (`DIRECTORY`, one object) and attachment objects in R2 (`ATTACHMENTS`:
+//! deleted with their message or room; a failed delete leaves an object no
+//! record points at, which nobody can download).
 //!
 //! They run after the room's own change is committed and its sockets were
 //! told, one call at a time in the order the core gave. A failure is logged
@@ -12,12 +14,13 @@
 
 use worker::Env;
 
-use super::internal;
+use super::{internal, routes_attachments};
 use crate::core::room::Effect;
 use crate::core::wire::{AccountCall, DirectoryCall};
 
-/// Carries out `AccountRoomsChanged` and `DirectoryChanged` for the room
-/// `name`; any other effect is ignored (they were delivered already).
+/// Carries out `AccountRoomsChanged`, `DirectoryChanged`, `DeleteObjects`
+/// and `DeletePrefix` for the room `name`; any other effect is ignored (they
+/// were delivered already).
 pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
     for effect in effects {
         let outcome = match effect {
@@ -48,6 +51,10 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
                     version,
                 };
                 internal::directory::<()>(env, &call).await
+            }
+            Effect::DeleteObjects { keys } => routes_attachments::delete_objects(env, &keys).await,
+            Effect::DeletePrefix { prefix } => {
+                routes_attachments::delete_prefix(env, &prefix).await
             }
             _ => Ok(()),
         };

@@ -136,10 +136,21 @@ impl DurableObject for RoomObject {
             self.with_room(|r| r.directory_flush(now))
                 .unwrap_or_default(),
         );
+        let uploads_at = match self.expire_uploads(now) {
+            Ok((deleted, next)) => {
+                effects.extend(deleted);
+                next
+            }
+            Err(e) => {
+                worker::console_error!("room alarm: expiring uploads: {}", e.message);
+                // Try again in a minute.
+                Some(now.saturating_add(60_000))
+            }
+        };
         // `deliver` set the alarm again for an unreported activity.
         let later = self.deliver(effects);
         self.alarm
-            .rearm(&self.state.storage(), self.earliest_expiry());
+            .rearm(&self.state.storage(), self.earliest_expiry(), uploads_at);
         if let Some(name) = self.room_name() {
             follow_up(&self.env, &name, later).await;
         }
@@ -305,6 +316,25 @@ impl RoomObject {
 
     // ----- HTTP commands ---------------------------------------------------
 
+    /// Deletes the uploads unused for a day, in one transaction; answers the
+    /// effects (their objects) and when the next one expires.
+    fn expire_uploads(&self, now: u64) -> ApiResult<(Vec<Effect>, Option<u64>)> {
+        let room = Rc::clone(&self.room);
+        let sql = self.sql.clone();
+        let result = sqlite::transaction(&self.state, move || {
+            let mut guard = room.borrow_mut();
+            let room = guard.as_mut().ctx("expiring uploads before loading")?;
+            if !room.exists() {
+                return Ok((Vec::new(), None));
+            }
+            room.expire_uploads(&mut SqlStore::new(sql), now)
+        });
+        result.map_err(|(TxError::RolledBack(e) | TxError::Failed(e))| {
+            self.forget();
+            e
+        })
+    }
+
     /// Records a DM block mark, creating the tables if this pair's room was
     /// never opened (the mark must wait for it).
     fn block(&self, blocker: &str, mark: BlockMark) -> ApiResult<Response> {
@@ -364,6 +394,14 @@ impl RoomObject {
                 return Err(e);
             }
         };
+        if reply
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::UploadsExpireAt { .. }))
+        {
+            // Arming must not move a sooner alarm later.
+            self.alarm.learn(&self.state.storage()).await;
+        }
         let later = self.deliver(reply.effects);
         if let Some(name) = &name {
             follow_up(&self.env, name, later).await;

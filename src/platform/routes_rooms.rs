@@ -33,6 +33,7 @@ use super::http::{self, Ctx};
 use super::internal;
 use super::join_all::join_all;
 use super::router::not_found;
+use super::routes_attachments;
 use crate::core::dm;
 use crate::core::error::ApiError;
 use crate::core::json::parse_json;
@@ -60,6 +61,8 @@ enum Route<'a> {
     /// A command on the room at `room` (still unvalidated).
     Room(&'a str, RoomOp<'a>),
     Socket(&'a str),
+    Upload(&'a str),
+    Download(&'a str, &'a str),
 }
 
 enum RoomOp<'a> {
@@ -96,6 +99,8 @@ fn recognise<'a>(method: &Method, segs: &[&'a str]) -> Option<Route<'a>> {
         (Get, ["rooms", room, "messages"]) => Route::Room(room, RoomOp::Messages),
         (Post, ["rooms", room, "read"]) => Route::Room(room, RoomOp::Read),
         (Get, ["rooms", room, "socket"]) => Route::Socket(room),
+        (Post, ["rooms", room, "attachments"]) => Route::Upload(room),
+        (Get, ["rooms", room, "attachments", id]) => Route::Download(room, id),
         _ => return None,
     };
     Some(route)
@@ -163,6 +168,14 @@ pub async fn route(
         Route::Socket(room) => {
             let room = path_room(room)?;
             socket(env, &req, &room, caller).await
+        }
+        Route::Upload(room) => {
+            let room = path_room(room)?;
+            routes_attachments::upload(&mut req, env, &room, &caller).await
+        }
+        Route::Download(room, id) => {
+            let room = path_room(room)?;
+            routes_attachments::download(&req, env, &room, &caller, id).await
         }
     }
 }
