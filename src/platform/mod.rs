@@ -14,9 +14,9 @@ pub mod profiles;
 pub mod router;
 #[cfg(feature = "worker-entry")]
 pub mod routes_accounts;
-/// Attachment uploads and downloads, and their R2 bucket.
+#[cfg(feature = "worker-entry")]
 pub mod routes_attachments;
-/// `POST /api/dms` and `/api/me/blocks`.
+#[cfg(feature = "worker-entry")]
 pub mod routes_dms;
 #[cfg(feature = "worker-entry")]
 pub mod routes_rooms;
