@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod image_size;
 pub mod invisible;
 pub mod json;
+pub mod mentions;
 pub mod permissions;
 pub mod profile;
 pub mod protocol;

@@ -27,6 +27,15 @@ use super::attachment::Attachment;
 use super::error::{ApiError, ApiResult};
 use super::profile::Profile;
 
+/// When a member is notified of a room's messages (contract section 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyLevel {
+    All,
+    Mentions,
+    None,
+}
+
 /// A member's role in one room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +96,10 @@ pub struct Message {
     /// stored before attachments existed, and for tombstones.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The members the text mentions, sorted (section 10; see
+    /// [`super::mentions`]); empty for older messages and tombstones.
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// The `Room` object of contract section 4. `role`, `read_seq` and `unread`
@@ -114,6 +127,12 @@ pub struct RoomInfo {
     pub read_seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<u64>,
+    /// Messages after `read_seq` that mention the caller (section 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<u64>,
+    /// The caller's notification level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyLevel>,
 }
 
 /// One row of a room's member list: `{"username", "role", "online"}`.
@@ -219,6 +238,10 @@ pub enum ServerFrame {
         text: String,
         edited_at: u64,
         by: String,
+        /// The edited text's mentions (section 10); empty in edits stored
+        /// before mentions existed.
+        #[serde(default)]
+        mentions: Vec<String>,
     },
     Delete {
         seq: u64,
@@ -285,15 +308,31 @@ pub enum ServerFrame {
 /// row from the frame inside the database (see `store_schema`).
 pub const MESSAGE_FRAME_PREFIX: &str = r#"{"type":"message","#;
 
-/// A stored `message` frame as v1.1 sends it: one stored before attachments
-/// existed gains `"attachments":[]` (a key cannot hide inside a string value,
-/// whose quotes are escaped, so the search is exact).
+/// A stored frame as v1.1 sends it: a `message` stored before attachments or
+/// mentions existed gains `"attachments":[]` / `"mentions":[]`, an `edit`
+/// gains `"mentions":[]`. (A key cannot hide inside a string value, whose
+/// quotes are escaped, so the search is exact.)
 pub fn replayed_frame(frame: String) -> String {
-    if !frame.starts_with(MESSAGE_FRAME_PREFIX) || frame.contains(r#""attachments":"#) {
+    let wants: &[&str] = if frame.starts_with(MESSAGE_FRAME_PREFIX) {
+        &["attachments", "mentions"]
+    } else if frame.starts_with(EDIT_FRAME_PREFIX) {
+        &["mentions"]
+    } else {
+        return frame;
+    };
+    let missing: Vec<&str> = wants
+        .iter()
+        .copied()
+        .filter(|key| !frame.contains(&format!("\"{key}\":")))
+        .collect();
+    if missing.is_empty() {
         return frame;
     }
     match frame.strip_suffix('}') {
-        Some(body) => format!(r#"{body},"attachments":[]}}"#),
+        Some(body) => {
+            let added: String = missing.iter().map(|k| format!(",\"{k}\":[]")).collect();
+            format!("{body}{added}}}")
+        }
         None => frame,
     }
 }

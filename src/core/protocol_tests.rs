@@ -25,6 +25,7 @@ fn a_message_frame_is_its_tag_then_the_message() {
         deleted: false,
         reactions: Default::default(),
         attachments: Vec::new(),
+        mentions: Vec::new(),
     };
     let frame = ServerFrame::Message(message.clone()).encode().unwrap();
     let rest = frame.strip_prefix(MESSAGE_FRAME_PREFIX).unwrap();
@@ -172,6 +173,7 @@ fn message() -> Message {
         deleted: false,
         reactions: BTreeMap::new(),
         attachments: Vec::new(),
+        mentions: Vec::new(),
     }
 }
 
@@ -183,7 +185,7 @@ fn message_frame_has_the_contract_shape() {
         v,
         json!({"type": "message", "seq": 4, "author": "alice", "text": "hi", "ts": 1000,
                "client_id": "c1", "reply_to": null, "edited_at": null, "deleted": false,
-               "reactions": {}, "attachments": []})
+               "reactions": {}, "attachments": [], "mentions": []})
     );
     // And it reads back to the same frame.
     let back: ServerFrame = serde_json::from_str(&text).unwrap();
@@ -254,6 +256,8 @@ fn room_info_skips_personal_fields_when_absent() {
         role: None,
         read_seq: None,
         unread: None,
+        mentions: None,
+        notify: None,
     };
     let v = serde_json::to_value(&info).unwrap();
     assert_eq!(v.as_object().unwrap().len(), 9);
@@ -282,11 +286,12 @@ fn batch_packs_frames_byte_for_byte() {
 }
 
 #[test]
-fn messages_stored_before_attachments_replay_with_an_empty_list() {
+fn frames_stored_before_attachments_and_mentions_replay_with_empty_lists() {
     let old = r#"{"type":"message","seq":1,"author":"a","text":"\"attachments\":","ts":1,"client_id":"c","reply_to":null,"edited_at":null,"deleted":false,"reactions":{}}"#;
     let new = replayed_frame(old.to_string());
     let v: serde_json::Value = serde_json::from_str(&new).unwrap();
     assert_eq!(v["attachments"], json!([]));
+    assert_eq!(v["mentions"], json!([]));
     assert_eq!(v["text"], "\"attachments\":");
     let current = ServerFrame::Message(message())
         .encode()
@@ -294,5 +299,8 @@ fn messages_stored_before_attachments_replay_with_an_empty_list() {
         .to_string();
     assert_eq!(replayed_frame(current.clone()), current);
     let edit = r#"{"type":"edit","seq":2,"target":1,"text":"x","edited_at":1,"by":"a"}"#;
-    assert_eq!(replayed_frame(edit.to_string()), edit);
+    let v: serde_json::Value = serde_json::from_str(&replayed_frame(edit.to_string())).unwrap();
+    assert_eq!(v["mentions"], json!([]));
+    let pong = r#"{"type":"pong"}"#;
+    assert_eq!(replayed_frame(pong.to_string()), pong);
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::attachment::{Attachment, Download, Upload};
 use super::dm::{self, BlockMark};
 use super::error::{ApiError, ApiResult, ErrorCode};
-use super::protocol::{MemberInfo, Message, Role, RoomInfo, Visibility};
+use super::protocol::{MemberInfo, Message, NotifyLevel, Role, RoomInfo, Visibility};
 use super::room::Effect;
 use super::validate;
 
@@ -60,6 +60,8 @@ pub enum RoomCommand {
     /// Moves the caller's read marker forward (HTTP twin of the `read`
     /// frame): 204.
     MarkRead { seq: u64 },
+    /// `PUT /api/rooms/{name}/notifications`: 200 `{"level"}`.
+    SetNotify(NotifyBody),
     /// Before an upload's bytes are read: may the caller upload here now?
     /// Takes an upload token; 200 `{"prefix"}`, where the room's objects go.
     UploadCheck,
@@ -141,6 +143,13 @@ pub struct EditRoomBody {
     pub visibility: Option<Visibility>,
 }
 
+/// Body and answer of `PUT /api/rooms/{name}/notifications`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyBody {
+    pub level: NotifyLevel,
+}
+
 /// Body of invite, kick and ban.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +199,8 @@ pub enum Answer {
     Download(Download),
     /// 200 `{"prefix"}`: an upload may go ahead, under this R2 prefix.
     UploadPrefix(String),
+    /// 200 `{"level"}`.
+    Notify(NotifyBody),
     /// 204.
     NoContent,
 }
@@ -204,7 +215,8 @@ impl Answer {
             | Answer::Messages(_)
             | Answer::Member(_)
             | Answer::Download(_)
-            | Answer::UploadPrefix(_) => 200,
+            | Answer::UploadPrefix(_)
+            | Answer::Notify(_) => 200,
             Answer::NoContent => 204,
         }
     }
@@ -219,6 +231,7 @@ impl Answer {
             Answer::Attachment(a) => serde_json::to_value(a),
             Answer::Download(d) => serde_json::to_value(d),
             Answer::UploadPrefix(prefix) => Ok(serde_json::json!({ "prefix": prefix })),
+            Answer::Notify(body) => serde_json::to_value(body),
             Answer::NoContent => return Ok(None),
         };
         value.map(Some).map_err(|_| ApiError::internal())
@@ -312,6 +325,8 @@ mod tests {
             role: None,
             read_seq: None,
             unread: None,
+            mentions: None,
+            notify: None,
         };
         assert_eq!(Answer::Created(room.clone()).status(), 201);
         assert_eq!(Answer::NoContent.status(), 204);

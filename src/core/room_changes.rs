@@ -35,8 +35,9 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::idempotency::check_repeat;
+use super::mentions::mentions;
 use super::permissions::{self, Action, ActorStatus};
-use super::protocol::{Message, ServerFrame};
+use super::protocol::{Message, Role, ServerFrame};
 use super::rate_limit::{change_limited, send_limited};
 use super::room::{send_to, Effect, Room, SocketId};
 use super::store::{Appended, ChangeKey, PriorChange, RoomStore, StoredEvent};
@@ -190,6 +191,16 @@ impl Room {
         }
     }
 
+    /// The members `text` by `author` mentions; `@room` counts from the
+    /// owner and moderators.
+    fn mentions_in(&self, author: &str, text: &str) -> Vec<String> {
+        let Some(state) = self.state.as_ref() else {
+            return Vec::new();
+        };
+        let may_mention_room = matches!(state.role_of(author), Some(Role::Owner | Role::Moderator));
+        mentions(text, state.members.keys(), may_mention_room)
+    }
+
     /// Takes one token of `user`'s bucket for edits, deletes and reactions.
     fn take_change(&mut self, user: &str, now_ms: u64) -> ApiResult<()> {
         self.buckets_of(user, now_ms)
@@ -240,6 +251,7 @@ impl Room {
         }
 
         let seq = self.next_seq()?;
+        let mentions = self.mentions_in(&user, &text);
         let room = &self.state_ref()?.name;
         let message = Message {
             seq,
@@ -252,6 +264,7 @@ impl Room {
             deleted: false,
             reactions: Default::default(),
             attachments: uploads.iter().map(|u| u.public(room)).collect(),
+            mentions,
         };
         let frame = ServerFrame::Message(message.clone());
         let answer = key.clone();
@@ -293,12 +306,14 @@ impl Room {
         self.take_change(&key.author, now_ms)?;
         message.text = text.clone();
         message.edited_at = Some(now_ms);
+        message.mentions = self.mentions_in(&key.author, &message.text);
         let frame = ServerFrame::Edit {
             seq: self.next_seq()?,
             target,
             text,
             edited_at: now_ms,
             by: key.author.clone(),
+            mentions: message.mentions.clone(),
         };
         self.store_checked(store, socket, key, &frame, message)
     }
@@ -327,6 +342,7 @@ impl Room {
         message.text.clear();
         message.reactions.clear();
         message.attachments.clear();
+        message.mentions.clear();
         let gone = store.uploads_of(target)?;
         let deleted_objects = self.drop_uploads(store, &gone)?;
         // The text leaves the log first; memory changes only once the delete

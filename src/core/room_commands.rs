@@ -26,10 +26,11 @@ use super::close_reason::CloseReason;
 use super::directory::DirectoryVersion;
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::permissions::{self, Action, ActorStatus};
-use super::protocol::{MemberAction, Role, RoomInfo, ServerFrame, Visibility};
+use super::protocol::{MemberAction, NotifyLevel, Role, RoomInfo, ServerFrame, Visibility};
 use super::room::{Effect, Room};
 use super::room_api::{
-    Answer, CreateRoomBody, EditRoomBody, MessagePage, Reply, RoomCommand, RoomWithMembers,
+    Answer, CreateRoomBody, EditRoomBody, MessagePage, NotifyBody, Reply, RoomCommand,
+    RoomWithMembers,
 };
 use super::room_dm::DmCommand;
 use super::room_state::{Member, RoomState};
@@ -126,6 +127,10 @@ impl Room {
                 allow(Action::DeleteRoom)?;
                 self.delete_room(store)
             }
+            RoomCommand::SetNotify(NotifyBody { level }) => {
+                allow(Action::Read)?;
+                self.set_notify(store, actor, level)
+            }
             RoomCommand::UploadCheck => {
                 allow(Action::Post)?;
                 self.upload_check(actor, now_ms)
@@ -146,7 +151,25 @@ impl Room {
         }
     }
 
-    /// The `Room` object, with `role`, `read_seq` and `unread` when `user` is a member.
+    /// Sets `actor`'s notification level (state only: nobody is told).
+    fn set_notify(
+        &mut self,
+        store: &mut dyn RoomStore,
+        actor: &str,
+        level: NotifyLevel,
+    ) -> ApiResult<Reply> {
+        let mut next = self.state_ref()?.clone();
+        if let Some(m) = next.members.get_mut(actor) {
+            if m.notify != Some(level) {
+                m.notify = Some(level);
+                self.commit(store, next, None)?;
+            }
+        }
+        Reply::new(Answer::Notify(NotifyBody { level }), Vec::new())
+    }
+
+    /// The `Room` object, with `role`, `read_seq`, `unread`, `mentions` and
+    /// `notify` when `user` is a member.
     pub fn own_info(&self, store: &dyn RoomStore, user: &str) -> ApiResult<RoomInfo> {
         let state = self.state_ref()?;
         let mut info = state.info();
@@ -154,6 +177,8 @@ impl Room {
             info.role = Some(m.role);
             info.read_seq = Some(m.read_seq);
             info.unread = Some(store.count_unread(m.read_seq, user)?);
+            info.mentions = Some(store.count_mentions(m.read_seq, user)?);
+            info.notify = Some(state.notify_of(user));
             info.peer = state.peer_of(user).map(str::to_string);
         }
         Ok(info)
@@ -292,6 +317,7 @@ impl Room {
                     role: Role::Member,
                     read_seq: event.seq,
                     joined_at: now_ms,
+                    notify: None,
                 },
             );
             let mut effects = self.commit_and_broadcast(store, next, event)?;

@@ -141,6 +141,8 @@ impl Room {
         room.read_seq = Some(read_seq);
         room.unread = Some(unread);
         room.peer = state.peer_of(username).map(str::to_string);
+        room.mentions = Some(store.count_mentions(read_seq, username)?);
+        room.notify = Some(state.notify_of(username));
         let ready = ServerFrame::Ready {
             room,
             you: You {

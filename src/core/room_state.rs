@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::permissions::ActorStatus;
-use super::protocol::{MemberInfo, Role, RoomInfo, RoomKind, Visibility};
+use super::protocol::{MemberInfo, NotifyLevel, Role, RoomInfo, RoomKind, Visibility};
 
 /// One member of a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct Member {
     /// The highest `seq` the member has read; only moves forward.
     pub read_seq: u64,
     pub joined_at: u64,
+    /// The member's chosen notification level; `None`: the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyLevel>,
 }
 
 /// A room's durable state apart from its messages and event log.
@@ -68,6 +71,7 @@ impl RoomState {
                 role: Role::Owner,
                 read_seq: 0,
                 joined_at: now_ms,
+                notify: None,
             },
         );
         RoomState {
@@ -94,6 +98,7 @@ impl RoomState {
             role: Role::Member,
             read_seq: 0,
             joined_at: now_ms,
+            notify: None,
         };
         let members = BTreeMap::from([(a.to_string(), member.clone()), (b.to_string(), member)]);
         RoomState {
@@ -141,6 +146,20 @@ impl RoomState {
         }
     }
 
+    /// `user`'s notification level: theirs, or the default (every message
+    /// in a DM, mentions in a room).
+    pub fn notify_of(&self, user: &str) -> NotifyLevel {
+        let default = if self.is_dm() {
+            NotifyLevel::All
+        } else {
+            NotifyLevel::Mentions
+        };
+        self.members
+            .get(user)
+            .and_then(|m| m.notify)
+            .unwrap_or(default)
+    }
+
     pub fn role_of(&self, username: &str) -> Option<Role> {
         self.members.get(username).map(|m| m.role)
     }
@@ -165,6 +184,8 @@ impl RoomState {
             role: None,
             read_seq: None,
             unread: None,
+            mentions: None,
+            notify: None,
         }
     }
 
@@ -248,6 +269,7 @@ mod tests {
                     role,
                     read_seq: 0,
                     joined_at: 0,
+                    notify: None,
                 },
             );
         }

@@ -157,6 +157,8 @@ pub trait RoomStore {
     /// How many messages with `seq > after` were written by someone other than
     /// `viewer` and are not deleted.
     fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64>;
+    /// Live messages by others with `seq > after` that mention `viewer`.
+    fn count_mentions(&self, after: u64, viewer: &str) -> ApiResult<u64>;
 
     /// Removes everything: events, messages, state, read markers, block marks.
     fn wipe(&mut self) -> ApiResult<()>;
@@ -386,6 +388,7 @@ impl RoomStore for MemoryStore {
                         text: String::new(),
                         edited_at,
                         by,
+                        mentions: Vec::new(),
                     };
                     edits.push((seq, redacted.encode()?));
                 }
@@ -428,6 +431,16 @@ impl RoomStore for MemoryStore {
             .count() as u64)
     }
 
+    fn count_mentions(&self, after: u64, viewer: &str) -> ApiResult<u64> {
+        Ok(self
+            .messages
+            .range(after.saturating_add(1)..)
+            .filter(|(_, m)| {
+                !m.deleted && m.author != viewer && m.mentions.iter().any(|u| u == viewer)
+            })
+            .count() as u64)
+    }
+
     fn wipe(&mut self) -> ApiResult<()> {
         self.write()?;
         *self = MemoryStore::default();
@@ -454,6 +467,7 @@ mod tests {
             deleted: false,
             reactions: BTreeMap::new(),
             attachments: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 

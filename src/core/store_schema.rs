@@ -96,6 +96,7 @@ mod tests {
             deleted: false,
             reactions: Default::default(),
             attachments: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 
@@ -125,6 +126,7 @@ mod tests {
             text: "hey".into(),
             edited_at: 2,
             by: "alice".into(),
+            mentions: Vec::new(),
         }
         .encode()
         .unwrap();

@@ -242,5 +242,7 @@ fn room_of(row: &Row) -> ApiResult<RoomInfo> {
         role: None,
         read_seq: None,
         unread: None,
+        mentions: None,
+        notify: None,
     })
 }

@@ -78,6 +78,7 @@ enum RoomOp<'a> {
     SetRole(&'a str),
     Messages,
     Read,
+    Notifications,
 }
 
 fn recognise<'a>(method: &Method, segs: &[&'a str]) -> Option<Route<'a>> {
@@ -98,6 +99,7 @@ fn recognise<'a>(method: &Method, segs: &[&'a str]) -> Option<Route<'a>> {
         (Put, ["rooms", room, "members", user]) => Route::Room(room, RoomOp::SetRole(user)),
         (Get, ["rooms", room, "messages"]) => Route::Room(room, RoomOp::Messages),
         (Post, ["rooms", room, "read"]) => Route::Room(room, RoomOp::Read),
+        (Put, ["rooms", room, "notifications"]) => Route::Room(room, RoomOp::Notifications),
         (Get, ["rooms", room, "socket"]) => Route::Socket(room),
         (Post, ["rooms", room, "attachments"]) => Route::Upload(room),
         (Get, ["rooms", room, "attachments", id]) => Route::Download(room, id),
@@ -267,6 +269,7 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<RoomCommand, 
             let b: ReadBody = read_json(req).await?;
             RoomCommand::MarkRead { seq: b.seq }
         }
+        RoomOp::Notifications => RoomCommand::SetNotify(read_json(req).await?),
     })
 }
 

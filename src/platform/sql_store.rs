@@ -389,7 +389,7 @@ impl RoomStore for SqlStore {
         // field and the key order.
         self.sql
             .run(
-                "UPDATE events SET frame = json_set(frame, '$.text', '') \
+                "UPDATE events SET frame = json_set(frame, '$.text', '', '$.mentions', json('[]')) \
                  WHERE substr(frame, 1, 15) = '{\"type\":\"edit\",' \
                  AND json_extract(frame, '$.target') = ?",
                 &[target.into()],
@@ -428,6 +428,18 @@ impl RoomStore for SqlStore {
         self.sql
             .one(
                 "SELECT COUNT(*) AS n FROM messages WHERE seq > ? AND deleted = 0 AND author != ?",
+                &[after.into(), viewer.into()],
+            )?
+            .int("n")
+    }
+
+    fn count_mentions(&self, after: u64, viewer: &str) -> ApiResult<u64> {
+        // Only rows after the marker are read, each one's short mention list.
+        self.sql
+            .one(
+                "SELECT COUNT(*) AS n FROM messages \
+                 WHERE seq > ?1 AND deleted = 0 AND author != ?2 \
+                 AND EXISTS (SELECT 1 FROM json_each(body, '$.mentions') WHERE value = ?2)",
                 &[after.into(), viewer.into()],
             )?
             .int("n")

@@ -22,7 +22,7 @@ test('POST /api/rooms creates a public room owned by the caller (201 Room)', asy
   const before = Date.now();
   const r = await api('POST', '/api/rooms', { token: u.token, body: { name } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
-  assert.deepEqual(Object.keys(r.body).sort(), [...ROOM_KEYS, 'read_seq', 'role', 'unread'].sort());
+  assert.deepEqual(Object.keys(r.body).sort(), [...ROOM_KEYS, 'mentions', 'notify', 'read_seq', 'role', 'unread'].sort());
   assert.equal(r.body.name, name);
   assert.equal(r.body.title, name);
   assert.equal(r.body.topic, '');
@@ -130,7 +130,7 @@ test('GET /api/rooms lists the caller\'s rooms with role, read_seq and unread', 
   assert.equal(byName[r2].unread, 2);
   assert.ok(!(r3 in byName));
   for (const room of r.body.rooms) {
-    assert.deepEqual(Object.keys(room).sort(), [...ROOM_KEYS, 'read_seq', 'role', 'unread'].sort());
+    assert.deepEqual(Object.keys(room).sort(), [...ROOM_KEYS, 'mentions', 'notify', 'read_seq', 'role', 'unread'].sort());
   }
   assertError(await api('GET', '/api/rooms'), 401, 'unauthorized');
 });

@@ -32,7 +32,7 @@ fn only_the_author_edits() {
         frames_to(&fx, a),
         [
             json!({"type": "edit", "seq": seq, "target": m, "text": "better",
-                "edited_at": T0 + 7, "by": "bob"})
+                "edited_at": T0 + 7, "by": "bob", "mentions": []})
         ]
     );
     let msg = h.store.message(m).unwrap().unwrap();

@@ -61,6 +61,8 @@ fn a_dm_is_a_private_ownerless_room_of_two_members() {
     assert_eq!(info["peer"], "alice");
     assert_eq!(info["role"], "member");
     assert_eq!(info["member_count"], 2);
+    // Every message of a DM notifies by default.
+    assert_eq!(info["notify"], "all");
     assert_eq!(summary(&mut h, "alice").json()["peer"], "bob");
     assert_eq!(h.room.state().map(|s| s.kind), Some(RoomKind::Dm));
     // No events yet: the first message is seq 1.

@@ -120,7 +120,7 @@ fn a_message_is_stored_then_broadcast_then_acked() {
         to_a[0],
         json!({"type": "message", "seq": 3, "author": "alice", "text": "hello", "ts": T0 + 5,
                "client_id": "m1", "reply_to": null, "edited_at": null, "deleted": false,
-               "reactions": {}, "attachments": []})
+               "reactions": {}, "attachments": [], "mentions": []})
     );
     assert_eq!(to_a[1], json!({"type": "ack", "client_id": "m1", "seq": 3}));
     assert_eq!(types(&frames_to(&fx, b)), ["message"]);

@@ -27,6 +27,7 @@ mod directory;
 mod dm;
 mod frames;
 mod lifecycle;
+mod mentions;
 mod messaging;
 mod moderation;
 mod presence;
