@@ -18,6 +18,7 @@ const SENTENCES = {
   forbidden: 'You are not allowed to do that.',
   bad_origin: 'This page is not allowed to make that request. Reload and try again.',
   banned: 'You are banned from this room.',
+  blocked: 'You cannot message this person: one of you has blocked the other.',
   not_found: 'That could not be found.',
   conflict: 'That conflicts with something that already exists.',
   username_taken: 'That username is already taken.',

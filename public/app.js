@@ -12,6 +12,7 @@ import { openProfile } from './profile.js';
 import { updateProfile } from './profiles.js';
 import { on, state } from './state.js';
 import { clearOutbox } from './outbox.js';
+import { loadBlocks } from './dms.js';
 
 let view = null;
 let sidebarReady = false;
@@ -48,6 +49,7 @@ async function signedIn(me) {
     $('#sign-out').addEventListener('click', signOut);
   }
   renderMe();
+  loadBlocks();
   try {
     await startRooms();
   } catch (err) {

@@ -8,12 +8,16 @@ import { openDialog, formError } from './dialogs.js';
 import { fetchProfile, updateProfile, avatarUrl } from './profiles.js';
 import { prepareAvatar, AVATAR_ACCEPT } from './avatar.js';
 import { state } from './state.js';
+import { personActions } from './dms.js';
 import { charCount, hasInvisible, invisibleMessage, DISPLAY_NAME_MIN, DISPLAY_NAME_MAX, BIO_MAX, STATUS_MAX } from './limits.js';
 
 const joined = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'long', day: 'numeric' });
 
-/** Shows `username`'s profile; `extra` is an optional array of action buttons. */
-export async function openProfile(username, extra = () => []) {
+/**
+ * Shows `username`'s profile; `extra(close)` gives its action buttons (the
+ * default: Message and Block for someone else, see dms.js).
+ */
+export async function openProfile(username, extra = (close) => personActions(username, close)) {
   let p;
   try { p = await fetchProfile(username, true); } catch (ex) { toast(humanError(ex), 'error'); return; }
   const isMe = state.me && p.username === state.me.username;

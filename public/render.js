@@ -82,6 +82,10 @@ function reactionChips(m, me) {
 
 function body(m, ctx) {
   if (m.deleted) return h('div', { class: 'msg-text deleted' }, 'message deleted');
+  if (ctx.collapsed?.(m)) {
+    return h('div', { class: 'msg-text blocked-msg' }, h('span', {}, 'Blocked message'), ' · ',
+      h('button', { type: 'button', class: 'link-btn', data: { reveal: m.seq } }, 'Show'));
+  }
   const text = h('div', { class: 'msg-text' });
   text.appendChild(formatText(m.text, ctx.me));
   if (m.edited_at) text.appendChild(h('span', { class: 'edited', title: `Edited ${fullFmt.format(new Date(m.edited_at))}` }, ' (edited)'));

@@ -126,7 +126,7 @@ async function probe(name) {
 }
 
 const GONE_TEXT = {
-  removed: (n) => `You are no longer a member of #${n}.`,
+  removed: (n, dm) => (dm ? 'This conversation was closed.' : `You are no longer a member of #${n}.`),
   deleted: (n) => `The room #${n} was deleted.`,
 };
 
@@ -140,7 +140,7 @@ function gone(r, reason) {
   const name = r.store.name;
   if (SIGNED_OUT[reason]) { emit('signedout', SIGNED_OUT[reason]); return; }
   removeRoom(name);
-  const text = (GONE_TEXT[reason] || GONE_TEXT.removed)(name);
+  const text = (GONE_TEXT[reason] || GONE_TEXT.removed)(name, r.store.room?.kind === 'dm');
   emit('gone', { room: name, reason, text });
 }
 
@@ -168,8 +168,14 @@ function onFrame(r, f) {
     case 'ack': s.ack(f); break;
     case 'error': onError(r, f); break;
     case 'typing': s.setTyping(f.user); break;
-    case 'presence': s.setPresence(f.user, !!f.online); break;
+    case 'presence':
+      s.setPresence(f.user, !!f.online);
+      // A DM's sidebar entry shows the other person's presence.
+      if (s.room?.kind === 'dm') emit('rooms');
+      break;
     case 'profile': if (f.profile) updateProfile(f.profile); break;
+    // A DM was started with us or came back: the list has a new entry.
+    case 'rooms_changed': refreshRooms().catch(() => {}); break;
     case 'read': if (f.user === state.me.username && s.readElsewhere(f.seq)) { updateTitle(); emit('rooms'); } break;
     default: break;
   }

@@ -10,6 +10,7 @@ import { createMemberPanel } from './members.js';
 import { openProfile } from './profile.js';
 import { openMemberMenu, memberActions, isAdmin } from './admin.js';
 import { displayName, avatarUrl } from './profiles.js';
+import { isDm, peerOf, dmLabel, isBlocked, personActions, unblockUser } from './dms.js';
 import { on, state } from './state.js';
 import { createRoomHeader } from './roomheader.js';
 import { createRoomLog } from './roomlog.js';
@@ -32,14 +33,21 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   const store = r.store;
   const me = state.me.username;
   const offs = [];
-  const ctx = { me, lookup: (seq) => store.messages.get(seq) };
+  // Messages of people the viewer blocked stay collapsed in shared rooms
+  // until "Show" (never in a DM, whose composer says so instead).
+  const revealed = new Set();
+  const ctx = {
+    me, lookup: (seq) => store.messages.get(seq),
+    collapsed: (m) => !isDm(store.room) && isBlocked(m.author) && !revealed.has(m.seq),
+  };
+  const composerLabel = () => (isDm(store.room) ? `Message ${dmLabel(store)}` : `Message #${name}`);
 
   const header = createRoomHeader({ name, store, navigate, openDrawer });
   const typing = h('div', { class: 'typing', aria: { live: 'off' } });
   const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
   const composer = createComposer({
     roomName: name,
-    label: `Message #${name}`,
+    label: composerLabel(),
     onSend: (text, replyTo) => { sendMessage(name, text, replyTo); requestAnimationFrame(log.scrollToBottom); },
     onEdit: (seq, text) => editMessage(name, seq, text),
     onTyping: () => sendTyping(name),
@@ -114,7 +122,8 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       case 'update': log.update(payload); break;
       case 'pending': log.renderPending(); break;
       case 'members': members.render(); header.render(); break;
-      case 'room': header.render(); if (!store.hasMore) log.renderTop(); composer.setLabel(`Message #${name}`); break;
+      case 'blocked': renderBlockNotice(payload); break;
+      case 'room': header.render(); if (!store.hasMore) log.renderTop(); composer.setLabel(composerLabel()); renderBlockNotice(); break;
       case 'role': header.render(); members.render(); toolbar.refresh(); break;
       case 'typing': renderTyping(); break;
       case 'ready': log.renderTop(); log.readIfLooking(); break;
@@ -124,6 +133,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   });
 
   offs.push(on('status', ({ room }) => { if (room === name) renderStatus(); }));
+  offs.push(on('blocks', () => { log.renderAll(); renderBlockNotice(); }));
   offs.push(on('profile', (p) => {
     const u = p.username;
     for (const el of section.querySelectorAll(`.author[data-user="${CSS.escape(u)}"], .name-ref[data-user="${CSS.escape(u)}"]`)) el.textContent = p.display_name || u;
@@ -147,6 +157,14 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     if (mention) { openProfileFor(mention.dataset.user); return; }
     const quote = t.closest('.reply-quote');
     if (quote) { log.jumpTo(Number(quote.dataset.jump)); return; }
+    const reveal = t.closest('[data-reveal]');
+    if (reveal) {
+      const m = store.messages.get(Number(reveal.dataset.reveal));
+      if (m) { revealed.add(m.seq); log.update(m); }
+      return;
+    }
+    const unblock = t.closest('[data-unblock]');
+    if (unblock) { unblockUser(unblock.dataset.unblock); return; }
     const retry = t.closest('[data-retry]');
     if (retry) { retryPending(name, retry.dataset.retry); return; }
     const discard = t.closest('[data-discard]');
@@ -154,11 +172,33 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   });
 
   function openProfileFor(u) {
-    openProfile(u, (close) => (isAdmin(store.role) && store.members.has(u) ? memberActions(name, store, u, close) : []));
+    openProfile(u, (close) => [
+      ...personActions(u, close),
+      ...(isAdmin(store.role) && store.members.has(u) && !isDm(store.room) ? memberActions(name, store, u, close) : []),
+    ]);
+  }
+
+  // ---- a DM under a block: the composer says why nothing can be sent ----
+  const blockNotice = h('div', { class: 'block-notice', role: 'status', hidden: true });
+  composer.el.before(blockNotice);
+  let refusedByPeer = false;
+  function renderBlockNotice(refused) {
+    if (refused) refusedByPeer = true;
+    const peer = peerOf(store);
+    clear(blockNotice);
+    if (!peer) { blockNotice.hidden = true; return; }
+    if (isBlocked(peer)) {
+      blockNotice.append(h('span', {}, `You blocked ${displayName(peer)}. Unblock them to send messages.`), ' ',
+        h('button', { type: 'button', class: 'link-btn', data: { unblock: peer } }, 'Unblock'));
+    } else if (refusedByPeer) {
+      blockNotice.append(h('span', {}, `You can't send messages to ${displayName(peer)}.`));
+    }
+    blockNotice.hidden = !blockNotice.childNodes.length;
   }
 
   // ---- start ----
   header.render();
+  renderBlockNotice();
   renderStatus();
   setMembersOpen(membersOpen);
   if (store.loaded) log.renderAll(); else { log.renderTop(); log.renderPending(); wantHistory(name); }

@@ -8,6 +8,7 @@ import { openDialog, formError } from './dialogs.js';
 import { rooms, addRoom } from './rooms.js';
 import { on, state } from './state.js';
 import { avatarUrl } from './profiles.js';
+import { initDms, isDm, peerOf, dmLabel, openNewMessage } from './dms.js';
 import { charCount, hasInvisible, invisibleMessage, ROOM_NAME_RE, ROOM_NAME_MIN, ROOM_NAME_MAX, ROOM_TITLE_MAX, TOPIC_MAX } from './limits.js';
 
 let navigate = () => {};
@@ -16,10 +17,14 @@ export function initSidebar(nav) {
   navigate = nav;
   $('#create-room').addEventListener('click', openCreateRoom);
   $('#browse-rooms').addEventListener('click', openDirectory);
+  $('#new-message').addEventListener('click', openNewMessage);
+  initDms(nav);
   $('#close-drawer').addEventListener('click', closeDrawer);
   $('#scrim').addEventListener('click', closeDrawer);
   $('#sidebar').addEventListener('keydown', (e) => { if (e.key === 'Escape' && document.body.classList.contains('drawer-open')) closeDrawer(); });
   on('rooms', renderRooms);
+  // DM entries show the other person's name, avatar and presence.
+  on('profile', (p) => { if ([...rooms.values()].some((r) => peerOf(r.store) === p.username)) renderRooms(); });
   on('profile', (p) => { if (state.me && p.username === state.me.username) renderMe(); });
 }
 
@@ -32,26 +37,44 @@ export function renderMe() {
   $('#me-button').setAttribute('aria-label', `Your profile: ${me.display_name || me.username}`);
 }
 
-/** Draws the room list (sorted by title) with unread badges. */
+/** Draws the room list (sorted by title) and the DM list (by name), with unread badges. */
 export function renderRooms() {
-  const ul = $('#room-list');
-  clear(ul);
-  const list = [...rooms.values()].map((r) => r.store)
+  const stores = [...rooms.values()].map((r) => r.store);
+  const list = stores.filter((s) => !isDm(s.room))
     .sort((a, b) => (a.room.title || a.name).localeCompare(b.room.title || b.name));
+  const dms = stores.filter((s) => isDm(s.room)).sort((a, b) => dmLabel(a).localeCompare(dmLabel(b)));
+  const ul = clear($('#room-list'));
   for (const store of list) {
-    const { name, room: { title, visibility } } = store;
-    const current = state.current === name;
-    const unread = current ? 0 : store.unread;
-    const a = h('a', {
-      href: `/rooms/${name}`, class: `room-link${unread ? ' has-unread' : ''}`, data: { room: name },
-      aria: { current: current ? 'page' : undefined },
-    },
-    icon(visibility === 'private' ? 'lock' : 'hash', 16),
-    h('span', { class: 'room-title' }, title || name),
-    unread ? h('span', { class: 'badge' }, h('span', { 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)), h('span', { class: 'sr-only' }, `, ${unread} unread`)) : null);
-    ul.appendChild(h('li', {}, a));
+    const { visibility, title } = store.room;
+    ul.appendChild(h('li', {}, roomLink(store, [icon(visibility === 'private' ? 'lock' : 'hash', 16), h('span', { class: 'room-title' }, title || store.name)], '')));
   }
   $('#no-rooms').hidden = list.length > 0;
+  const dl = clear($('#dm-list'));
+  for (const store of dms) {
+    const peer = peerOf(store);
+    const online = !!store.members.get(peer)?.online;
+    const label = dmLabel(store);
+    dl.appendChild(h('li', {}, roomLink(store, [
+      h('span', { class: 'avatar-wrap' },
+        h('img', { class: 'avatar', alt: '', width: 20, height: 20, src: avatarUrl(peer), data: { user: peer } }),
+        h('span', { class: `presence small${online ? ' on' : ''}`, 'aria-hidden': 'true' })),
+      h('span', { class: 'room-title' }, label),
+      h('span', { class: 'sr-only' }, online ? ', online' : ', offline'),
+    ], ' dm-link')));
+  }
+  $('#no-dms').hidden = dms.length > 0;
+}
+
+/** One sidebar entry: a link to the room with its unread badge. */
+function roomLink(store, content, extraClass) {
+  const { name } = store;
+  const current = state.current === name;
+  const unread = current ? 0 : store.unread;
+  return h('a', {
+    href: `/rooms/${name}`, class: `room-link${extraClass}${unread ? ' has-unread' : ''}`, data: { room: name },
+    aria: { current: current ? 'page' : undefined },
+  }, ...content,
+  unread ? h('span', { class: 'badge' }, h('span', { 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)), h('span', { class: 'sr-only' }, `, ${unread} unread`)) : null);
 }
 
 /** Phone layout: the sidebar slides in over the room; the rest is inert meanwhile. */

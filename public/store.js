@@ -141,6 +141,8 @@ export class RoomStore {
    */
   error(f) {
     const wait = Math.max(MIN_RETRY_MS, f.retry_after_ms || 1000);
+    // A DM under a block: the view says so above the composer.
+    if (f.code === 'blocked') this.tell('blocked', true);
     if (f.client_id && this.outbox.has(f.client_id)) {
       return this.outbox.refused(f.client_id, f.code, f.message) ? { retrySends: wait } : null;
     }

@@ -289,6 +289,9 @@ pub enum ServerFrame {
         profile: Profile,
     },
     Pong,
+    /// An addition to the contract: the user's room list changed elsewhere
+    /// (a DM was started with them or came back); fetch `GET /api/rooms`.
+    RoomsChanged,
     Error {
         code: String,
         message: String,

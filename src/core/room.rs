@@ -97,6 +97,9 @@ pub enum Effect {
     /// Activity the directory has not heard of is waiting: wake the room at
     /// `at_ms` (a Durable Object alarm) and call [`Room::directory_flush`].
     DirectoryFlushAt { at_ms: u64 },
+    /// `username`'s room list gained this room: tell their open sockets in
+    /// their other rooms ([`Room::nudge`] there), so it shows at once.
+    NudgeUser { username: String },
     /// Delete these attachment objects from R2 (no record uses them now).
     DeleteObjects { keys: Vec<String> },
     /// Delete every attachment object under this prefix (the room is gone).
@@ -339,6 +342,19 @@ impl Room {
             frame,
             except: None,
         }]
+    }
+
+    /// Tells `username`'s sockets in this room that their room list changed
+    /// (a `rooms_changed` frame; nothing is stored).
+    pub fn nudge(&self, username: &str) -> Vec<Effect> {
+        let frame = ServerFrame::RoomsChanged.encode_lossy();
+        self.sockets_of(username)
+            .into_iter()
+            .map(|socket| Effect::Send {
+                socket,
+                frame: frame.clone(),
+            })
+            .collect()
     }
 
     /// Adds a socket; true when it is the user's first.

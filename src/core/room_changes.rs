@@ -273,7 +273,7 @@ impl Room {
                 if !attachments.is_empty() {
                     store.attach(attachments, seq)?;
                 }
-                self.reopen_after_message(store)?;
+                self.reopen_after_message(store, &mut out)?;
                 self.touch_activity(now_ms, &mut out);
                 Ok(out)
             }

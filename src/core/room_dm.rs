@@ -17,7 +17,7 @@ use super::close_reason::CloseReason;
 use super::dm::{self, BlockMark};
 use super::error::{ApiError, ApiResult};
 use super::permissions::{self, Action, ActorStatus};
-use super::room::Room;
+use super::room::{Effect, Room};
 use super::room_api::{Answer, OpenDmBody, Reply, RoomCommand};
 use super::room_state::RoomState;
 use super::store::RoomStore;
@@ -148,14 +148,25 @@ impl Room {
         }
     }
 
-    /// After a message in a DM: whoever had closed it sees it again.
-    pub(super) fn reopen_after_message(&mut self, store: &mut dyn RoomStore) -> ApiResult<()> {
+    /// After a message in a DM: whoever had closed it sees it again (and is
+    /// nudged, so it shows at once).
+    pub(super) fn reopen_after_message(
+        &mut self,
+        store: &mut dyn RoomStore,
+        out: &mut Vec<Effect>,
+    ) -> ApiResult<()> {
         let Some(state) = self.state.as_ref().filter(|s| !s.closed.is_empty()) else {
             return Ok(());
         };
         let mut next = state.clone();
-        next.closed.clear();
-        self.commit(store, next, None)
+        let reopened = std::mem::take(&mut next.closed);
+        self.commit(store, next, None)?;
+        out.extend(
+            reopened
+                .into_iter()
+                .map(|username| Effect::NudgeUser { username }),
+        );
+        Ok(())
     }
 
     fn close_for(&mut self, store: &mut dyn RoomStore, user: &str) -> ApiResult<()> {

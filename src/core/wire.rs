@@ -122,6 +122,8 @@ pub enum RoomCall {
     ProfileChanged { username: String, profile: Profile },
     /// Closes that session's sockets (logout: also refuses it from now on).
     CloseSession { sid: String, reason: CloseReason },
+    /// Tells `username`'s sockets here that their room list changed.
+    Nudge { username: String },
     /// `blocker` blocked or unblocked the other person of this DM room
     /// (sent to [`crate::core::dm::dm_name`] of the pair, created or not).
     Block { blocker: String, mark: BlockMark },

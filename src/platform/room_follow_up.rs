@@ -14,9 +14,10 @@
 
 use worker::Env;
 
+use super::join_all::join_all;
 use super::{internal, routes_attachments};
 use crate::core::room::Effect;
-use crate::core::wire::{AccountCall, DirectoryCall};
+use crate::core::wire::{AccountCall, DirectoryCall, RoomCall};
 
 /// Carries out `AccountRoomsChanged`, `DirectoryChanged`, `DeleteObjects`
 /// and `DeletePrefix` for the room `name`; any other effect is ignored (they
@@ -52,6 +53,10 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
                 };
                 internal::directory::<()>(env, &call).await
             }
+            Effect::NudgeUser { username } => {
+                nudge_user(env, &username, name).await;
+                Ok(())
+            }
             Effect::DeleteObjects { keys } => routes_attachments::delete_objects(env, &keys).await,
             Effect::DeletePrefix { prefix } => {
                 routes_attachments::delete_prefix(env, &prefix).await
@@ -60,6 +65,37 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
         };
         if let Err(e) = outcome {
             worker::console_error!("room {name}: a follow-up call failed: {}", e.message);
+        }
+    }
+}
+
+/// The most rooms a nudge reaches: the web client keeps at most this many
+/// sockets, so a user in more rooms is told through the first ones or at
+/// their next list refresh.
+const NUDGE_ROOMS_MAX: usize = 30;
+
+/// Tells `username`'s open sockets in their other rooms that their room list
+/// changed (a DM started or came back in `room`). Best effort, concurrent.
+pub async fn nudge_user(env: &Env, username: &str, room: &str) {
+    let rooms: Vec<String> = match internal::account(env, username, &AccountCall::Rooms).await {
+        Ok(rooms) => rooms,
+        Err(e) => {
+            worker::console_error!("could not nudge {username}: {}", e.message);
+            return;
+        }
+    };
+    let call = RoomCall::Nudge {
+        username: username.to_string(),
+    };
+    let calls = rooms
+        .iter()
+        .filter(|r| r.as_str() != room)
+        .take(NUDGE_ROOMS_MAX)
+        .map(|r| internal::room::<()>(env, r, &call))
+        .collect();
+    for outcome in join_all(calls).await {
+        if let Err(e) = outcome {
+            worker::console_error!("a nudge for {username} failed: {}", e.message);
         }
     }
 }

@@ -216,6 +216,12 @@ impl RoomObject {
                 http::no_content().ctx("a response")
             }
             RoomCall::Block { blocker, mark } => self.block(&blocker, mark),
+            RoomCall::Nudge { username } => {
+                self.ensure_loaded()?;
+                let effects = self.with_room(|r| r.nudge(&username))?;
+                self.carry_out(effects).await;
+                http::no_content().ctx("a response")
+            }
             RoomCall::CloseSession { sid, reason } => {
                 self.ensure_loaded()?;
                 let effects = if reason == CloseReason::LoggedOut {

@@ -24,6 +24,7 @@ use super::auth::{authenticate, Caller};
 use super::http::{self, Ctx};
 use super::internal;
 use super::join_all::join_all;
+use super::room_follow_up::nudge_user;
 use super::router::not_found;
 use crate::core::dm::{self, BlockMark};
 use crate::core::error::ApiError;
@@ -83,6 +84,10 @@ pub async fn open(mut req: Request, env: &Env, method: Method) -> Answer {
             added: true,
         };
         internal::account::<()>(env, user, &listed).await?;
+    }
+    if status == 201 {
+        // The other person's page shows the new DM at once.
+        nudge_user(env, &peer, &room).await;
     }
     http::json_text(status, text).ctx("a response")
 }

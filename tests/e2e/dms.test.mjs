@@ -289,3 +289,21 @@ test('a DM survives a restart: history, who closed it, and blocks', async () => 
     await server.stop();
   }
 });
+
+test('the other person is told at once on their open sockets: a new DM, a DM back', async () => {
+  const alice = await register('dmn');
+  const bob = await register('dmn');
+  const room = await createRoom(bob);
+  const b = await connectReady(room, { token: bob.token });
+  const { name } = (await openDm(alice, bob.username)).body;
+  await b.client.next('rooms_changed');
+  assert.ok((await myRooms(bob)).some((r) => r.name === name));
+  // Bob closes it; alice's next message brings it back and tells him again.
+  await api('POST', `/api/rooms/${name}/leave`, { token: bob.token });
+  const a = await connectReady(name, { token: alice.token });
+  await sendMessage(a.client, 'back?');
+  await b.client.next('rooms_changed');
+  assert.ok((await myRooms(bob)).some((r) => r.name === name));
+  a.client.close();
+  b.client.close();
+});

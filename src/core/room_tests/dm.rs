@@ -155,11 +155,31 @@ fn leave_closes_the_dm_until_the_other_person_sends() {
         "hello"
     );
     assert_eq!(summary(&mut h, "alice").status(), 200);
-    // Alice's next message brings it back, with its unread count.
-    h.send(a, "c2", "are you there?");
+    // Alice's next message brings it back, with its unread count, and bob's
+    // other rooms are asked to tell his page at once.
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "c2", "text": "are you there?"}),
+    );
+    let nudged: Vec<&Effect> = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::NudgeUser { .. }))
+        .collect();
+    assert_eq!(
+        nudged,
+        [&Effect::NudgeUser {
+            username: "bob".into()
+        }]
+    );
+    // Only the message that reopened it nudges.
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "c3", "text": "hello?"}),
+    );
+    assert!(!fx.iter().any(|e| matches!(e, Effect::NudgeUser { .. })));
     let back = summary(&mut h, "bob");
     assert_eq!(back.status(), 200);
-    assert_eq!(back.json()["unread"], 2);
+    assert_eq!(back.json()["unread"], 3);
 }
 
 #[test]
@@ -272,4 +292,14 @@ fn blocks_change_nothing_in_a_room() {
         .unwrap();
     let a = h.connect("alice");
     assert!(h.send(a, "c1", "still here") > 0);
+}
+
+#[test]
+fn a_nudge_reaches_only_that_users_sockets() {
+    let mut h = dm();
+    let a = h.connect("alice");
+    let b = h.connect("bob");
+    let fx = h.room.nudge("bob");
+    assert_eq!(frames_to(&fx, b), [json!({"type": "rooms_changed"})]);
+    assert!(frames_to(&fx, a).is_empty());
 }
