@@ -17,18 +17,24 @@ export function createRoomHeader({ name, store, navigate, openDrawer }) {
   const settingsBtn = iconButton('settings', 'Room settings', () => openRoomSettings(name, store, { navigate }));
   const infoBtn = iconButton('info', 'About this room', () => openRoomSettings(name, store, { navigate }));
   const closeBtn = iconButton('x', 'Close this conversation', () => closeDm(name));
+  // In a DM, the other person's profile (Message is there, and Block).
+  const profileBtn = iconButton('info', 'Profile', () => {}, 'icon-btn');
   const el = h('header', { class: 'room-head' },
     h('button', { type: 'button', class: 'icon-btn drawer-btn', id: 'open-drawer', aria: { label: 'Open the room list', controls: 'sidebar' }, title: 'Rooms', onclick: openDrawer }, icon('menu')),
     h('div', { class: 'room-id' }, h('h1', { class: 'room-name', id: 'room-heading' }, titleIcon, titleText), topic),
-    h('div', { class: 'head-actions' }, membersBtn, settingsBtn, infoBtn, closeBtn));
+    h('div', { class: 'head-actions' }, membersBtn, settingsBtn, infoBtn, profileBtn, closeBtn));
 
   function render() {
     const room = store.room;
     const dm = isDm(room);
     closeBtn.hidden = !dm;
+    profileBtn.hidden = !dm;
     if (dm) {
       // A DM is the other person: their name and face, no room settings.
       const peer = peerOf(store);
+      profileBtn.dataset.profile = peer;
+      profileBtn.setAttribute('aria-label', `Profile of ${dmLabel(store)}`);
+      profileBtn.title = `Profile of ${dmLabel(store)}`;
       titleText.textContent = dmLabel(store);
       const online = !!store.members.get(peer)?.online;
       clear(titleIcon).appendChild(h('span', { class: 'avatar-wrap' },
