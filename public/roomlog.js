@@ -8,6 +8,7 @@ import { h, clear, icon, toast } from './dom.js';
 import { renderMessages, messageNode, pendingNode } from './render.js';
 import { state } from './state.js';
 import { loadOlder, markRead, setReadingCheck } from './rooms.js';
+import { isDm, dmLabel } from './dms.js';
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 400;
@@ -62,7 +63,13 @@ export function createRoomLog({ name, store, ctx, toolbar, onJump }) {
     clear(top);
     if (!store.loaded) top.appendChild(h('div', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading messages…'));
     else if (store.loadingOlder) top.appendChild(h('div', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading older messages…'));
-    else if (!store.hasMore) {
+    else if (!store.hasMore && isDm(store.room)) {
+      const peer = dmLabel(store);
+      top.appendChild(h('div', { class: 'room-start' },
+        h('div', { class: 'room-start-icon', 'aria-hidden': 'true' }, icon('lock', 28)),
+        h('p', { class: 'room-start-title' }, peer),
+        h('p', { class: 'muted' }, `This is the beginning of your direct messages with ${peer}. Only the two of you can see them.`)));
+    } else if (!store.hasMore) {
       const room = store.room;
       top.appendChild(h('div', { class: 'room-start' },
         h('div', { class: 'room-start-icon', 'aria-hidden': 'true' }, icon(room.visibility === 'private' ? 'lock' : 'hash', 28)),

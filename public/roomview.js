@@ -74,12 +74,14 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   // ---- the member panel: beside the log when wide, over it when narrow ----
   const { membersBtn } = header;
   const wide = () => window.innerWidth >= WIDE_PX;
-  let membersOpen = localStorage.getItem('chat.members.open') !== 'false' && wide();
-  function setMembersOpen(open) {
+  // A DM has no member panel: its header shows the other person.
+  let membersOpen = localStorage.getItem('chat.members.open') !== 'false' && wide() && !isDm(store.room);
+  function setMembersOpen(wanted) {
+    const open = wanted && !isDm(store.room);
     membersOpen = open;
     section.classList.toggle('members-open', open);
     membersBtn.setAttribute('aria-expanded', String(open));
-    if (wide()) localStorage.setItem('chat.members.open', String(open));
+    if (wide() && !isDm(store.room)) localStorage.setItem('chat.members.open', String(open));
     if (open && !wide()) closeMembers.focus();
     else if (!open && members.el.contains(document.activeElement)) membersBtn.focus();
   }
@@ -139,6 +141,8 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     for (const el of section.querySelectorAll(`.author[data-user="${CSS.escape(u)}"], .name-ref[data-user="${CSS.escape(u)}"]`)) el.textContent = p.display_name || u;
     for (const el of section.querySelectorAll(`img.avatar[data-user="${CSS.escape(u)}"]`)) el.src = p.avatar_url || avatarUrl(u);
     if (store.members.has(u)) members.render(); // names sort the list and label its buttons
+    // A DM is shown under the other person's name.
+    if (peerOf(store) === u) { header.render(); composer.setLabel(composerLabel()); renderBlockNotice(); log.renderTop(); }
   }));
 
   // Clicks: profiles, reaction chips, reply quotes, mentions, pending messages.
