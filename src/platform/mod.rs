@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod http;
 pub mod internal;
 pub mod profiles;
+pub mod push_webcrypto;
 #[cfg(feature = "worker-entry")]
 pub mod router;
 #[cfg(feature = "worker-entry")]
