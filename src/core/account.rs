@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::PasswordHash;
 use super::dm::{BlockMark, BLOCKS_MAX};
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::push::{Subscription, SUBSCRIPTIONS_MAX};
 use super::rate_limit::{login_locked, LoginThrottle, TokenBucket};
 use super::validate;
 
@@ -134,6 +135,9 @@ pub struct AccountRecord {
     /// Counts block changes, so a DM room can order the marks it is told.
     #[serde(default)]
     pub blocks_rev: u64,
+    /// Web Push subscriptions, oldest first (see [`super::push`]).
+    #[serde(default)]
+    pub push: Vec<Subscription>,
 }
 
 impl AccountRecord {
@@ -149,6 +153,7 @@ impl AccountRecord {
             create_bucket: None,
             blocks: Vec::new(),
             blocks_rev: 0,
+            push: Vec::new(),
         }
     }
 
@@ -206,9 +211,33 @@ impl AccountRecord {
 
     /// Logout: ends one session. Returns whether it was open.
     pub fn end_session(&mut self, sid: &str) -> bool {
-        let before = self.sessions.len();
+        let before = self.sessions.len() + self.push.len();
         self.sessions.retain(|s| s.sid != sid);
-        self.sessions.len() != before
+        // The session's push subscriptions end with it (contract section 10).
+        self.push.retain(|p| p.sid != sid);
+        self.sessions.len() + self.push.len() != before
+    }
+
+    /// Adds a push subscription (`sub.id` is fresh) and answers its id: the
+    /// same endpoint again replaces its entry and keeps its id; past
+    /// [`SUBSCRIPTIONS_MAX`] the oldest goes.
+    pub fn add_push(&mut self, mut sub: Subscription) -> String {
+        if let Some(old) = self.push.iter().position(|p| p.endpoint == sub.endpoint) {
+            sub.id = self.push.remove(old).id;
+        }
+        while self.push.len() >= SUBSCRIPTIONS_MAX {
+            self.push.remove(0);
+        }
+        let id = sub.id.clone();
+        self.push.push(sub);
+        id
+    }
+
+    /// Ends a push subscription; whether it was there.
+    pub fn remove_push(&mut self, id: &str) -> bool {
+        let before = self.push.len();
+        self.push.retain(|p| p.id != id);
+        self.push.len() != before
     }
 
     /// This account's block of `user` as of now.

@@ -25,6 +25,7 @@ use super::close_reason::CloseReason;
 use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::profile::{AvatarRef, Profile, ProfilePatch, ProfileRecord};
+use super::push::Subscription;
 use super::wire::{RoomCall, SessionGrant};
 
 /// The stored row: the private record and the public profile.
@@ -101,6 +102,17 @@ pub enum AccountCommand {
         user: String,
         blocked: bool,
     },
+    /// A validated push subscription of session `sid`.
+    AddPush {
+        sid: String,
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    },
+    /// Ends a push subscription (idempotent).
+    RemovePush {
+        id: String,
+    },
 }
 
 /// The answer of a command that succeeded.
@@ -112,6 +124,8 @@ pub enum AccountAnswer {
     Claimed(bool),
     /// The block as it now stands, for the pair's DM room.
     Block(BlockMark),
+    /// A push subscription's id.
+    Pushed(String),
     Done,
 }
 
@@ -187,6 +201,11 @@ impl Account {
     /// The user's block of `other`; `None` when the user does not exist.
     pub fn block_mark(&self, other: &str) -> Option<BlockMark> {
         self.data.as_ref().map(|d| d.account.block_mark(other))
+    }
+
+    /// The user's push subscriptions (none for an unknown user).
+    pub fn push_targets(&self) -> &[Subscription] {
+        self.data.as_ref().map_or(&[], |d| &d.account.push)
     }
 
     /// The rooms the user belongs to (none for an unknown user).
@@ -372,6 +391,29 @@ fn change(data: &mut AccountData, command: AccountCommand, inputs: Inputs<'_>) -
                 Ok(mark) if mark.rev != rev => saved(AccountAnswer::Block(mark), Vec::new()),
                 Ok(mark) => unchanged(AccountAnswer::Block(mark)),
                 Err(e) => AccountReply::refuse(e),
+            }
+        }
+        AccountCommand::AddPush {
+            sid,
+            endpoint,
+            p256dh,
+            auth,
+        } => {
+            let id = data.account.add_push(Subscription {
+                id: super::auth::session_id(&inputs.random),
+                sid,
+                endpoint,
+                p256dh,
+                auth,
+                created_at: now,
+            });
+            saved(AccountAnswer::Pushed(id), Vec::new())
+        }
+        AccountCommand::RemovePush { id } => {
+            if data.account.remove_push(&id) {
+                saved(AccountAnswer::Done, Vec::new())
+            } else {
+                unchanged(AccountAnswer::Done)
             }
         }
         AccountCommand::Own { room, claim: false } => {

@@ -22,6 +22,7 @@ pub mod mentions;
 pub mod permissions;
 pub mod profile;
 pub mod protocol;
+pub mod push;
 pub mod push_crypto;
 pub mod rate_limit;
 pub mod room;

@@ -46,6 +46,7 @@ use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::profile::Profile;
 use super::protocol::{RoomInfo, ServerFrame};
+use super::push::PushPayload;
 use super::rate_limit::{RateSettings, UserBuckets};
 use super::room_sessions::session_expired;
 use super::room_state::RoomState;
@@ -100,6 +101,9 @@ pub enum Effect {
     /// `username`'s room list gained this room: tell their open sockets in
     /// their other rooms ([`Room::nudge`] there), so it shows at once.
     NudgeUser { username: String },
+    /// Send a Web Push of this payload to each recipient's subscriptions
+    /// (after the message is stored and acked; see [`super::push`]).
+    Push { pushes: Vec<(String, PushPayload)> },
     /// Delete these attachment objects from R2 (no record uses them now).
     DeleteObjects { keys: Vec<String> },
     /// Delete every attachment object under this prefix (the room is gone).

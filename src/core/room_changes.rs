@@ -38,6 +38,7 @@ use super::idempotency::check_repeat;
 use super::mentions::mentions;
 use super::permissions::{self, Action, ActorStatus};
 use super::protocol::{Message, Role, ServerFrame};
+use super::push::{notifies, PushPayload};
 use super::rate_limit::{change_limited, send_limited};
 use super::room::{send_to, Effect, Room, SocketId};
 use super::store::{Appended, ChangeKey, PriorChange, RoomStore, StoredEvent};
@@ -191,6 +192,24 @@ impl Room {
         }
     }
 
+    /// Who `message` notifies by Web Push, and what it tells each: members
+    /// but its author whose level allows it and who have no socket open here.
+    fn pushes_for(&self, message: &Message) -> Vec<(String, PushPayload)> {
+        let Some(state) = self.state.as_ref() else {
+            return Vec::new();
+        };
+        state
+            .members
+            .keys()
+            .filter(|u| **u != message.author && !self.is_online(u))
+            .filter_map(|u| {
+                let mention = message.mentions.contains(u);
+                notifies(state.notify_of(u), mention, state.is_dm())
+                    .then(|| (u.clone(), PushPayload::of(&state.name, message, mention)))
+            })
+            .collect()
+    }
+
     /// The members `text` by `author` mentions; `@room` counts from the
     /// owner and moderators.
     fn mentions_in(&self, author: &str, text: &str) -> Vec<String> {
@@ -268,8 +287,12 @@ impl Room {
         };
         let frame = ServerFrame::Message(message.clone());
         let answer = key.clone();
+        let pushes = self.pushes_for(&message);
         match self.store_change(store, socket, key, &frame, message)? {
             Outcome::Stored(mut out) => {
+                if !pushes.is_empty() {
+                    out.push(Effect::Push { pushes });
+                }
                 if !attachments.is_empty() {
                     store.attach(attachments, seq)?;
                 }

@@ -303,3 +303,17 @@ fn a_nudge_reaches_only_that_users_sockets() {
     assert_eq!(frames_to(&fx, b), [json!({"type": "rooms_changed"})]);
     assert!(frames_to(&fx, a).is_empty());
 }
+
+#[test]
+fn every_message_of_a_dm_pushes_to_the_other_person_when_away() {
+    let mut h = dm();
+    let a = h.connect("alice");
+    let fx = h.frame(a, json!({"type": "send", "client_id": "p1", "text": "hi"}));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Push { pushes } if pushes.len() == 1 && pushes[0].0 == "bob" && !pushes[0].1.mention)));
+    h.connect("bob");
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "p2", "text": "again"}),
+    );
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Push { .. })));
+}

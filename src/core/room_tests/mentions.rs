@@ -111,3 +111,50 @@ fn levels_default_by_kind_and_are_each_members_own() {
     h.room = Room::load(&h.store, RateSettings::default()).unwrap();
     assert_eq!(summary(&mut h, "bob")["notify"], "none");
 }
+
+fn pushed(fx: &[Effect]) -> Vec<(String, bool)> {
+    fx.iter()
+        .flat_map(|e| match e {
+            Effect::Push { pushes } => pushes.iter().map(|(u, p)| (u.clone(), p.mention)).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_message_pushes_to_offline_members_whose_level_allows_it() {
+    let mut h = H::fast_with(&["bob", "carol", "dave", "erin"]);
+    level(&mut h, "carol", "all").unwrap();
+    level(&mut h, "dave", "none").unwrap();
+    let a = h.connect("alice");
+    h.connect("erin");
+    // Plain text: only carol (all); erin is online here, alice wrote it.
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "p1", "text": "plain"}),
+    );
+    assert_eq!(pushed(&fx), [("carol".to_string(), false)]);
+    // A mention reaches bob (mentions); dave chose none; erin is online.
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "p2", "text": "@bob @dave @erin look"}),
+    );
+    assert_eq!(
+        pushed(&fx),
+        [("bob".to_string(), true), ("carol".to_string(), false)]
+    );
+    let payload = fx.iter().find_map(|e| match e {
+        Effect::Push { pushes } => Some(pushes[0].1.clone()),
+        _ => None,
+    });
+    let payload = serde_json::to_value(payload.unwrap()).unwrap();
+    assert_eq!(payload["room"], "general");
+    assert_eq!(payload["author"], "alice");
+    assert_eq!(payload["text"], "@bob @dave @erin look");
+    // A repeat of a send pushes nothing again.
+    let fx = h.frame(
+        a,
+        json!({"type": "send", "client_id": "p2", "text": "@bob @dave @erin look"}),
+    );
+    assert!(pushed(&fx).is_empty());
+}
