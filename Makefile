@@ -11,6 +11,9 @@ PORT ?= 8787
 STATE_DIR ?= .wrangler/state
 CHAT_SEND_BURST ?= 10
 CHAT_SEND_PER_SEC ?= 1
+# Push services whose endpoints subscriptions may use (comma-separated
+# origins); empty: the browsers' own (see core/push.rs).
+PUSH_ORIGINS ?=
 
 CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly.
@@ -66,9 +69,24 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		{ apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; }
 
-.dev.vars:
-	@umask 077; printf 'JWT_SECRET=%s\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" > $@
-	@echo "created .dev.vars with a random JWT_SECRET (never commit it)"
+# The local secrets, created on first use and completed when one is missing
+# (a .dev.vars from before push notifications gains a VAPID key pair).
+.dev.vars: FORCE
+	@umask 077; touch $@
+	@grep -q '^JWT_SECRET=' $@ || { printf 'JWT_SECRET=%s\n' "$$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" >> $@; \
+		echo "added a random JWT_SECRET to .dev.vars (never commit it)"; }
+	@grep -q '^VAPID_PRIVATE_KEY=' $@ || { node -e "$$VAPID_KEYGEN" >> $@; \
+		echo "added a VAPID key pair for push notifications to .dev.vars (never commit it)"; }
+
+# A P-256 key pair as VAPID wants it: the private scalar and the public point, base64url.
+define VAPID_KEYGEN
+const k = require('crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+const pub = Buffer.concat([Buffer.from([4]), Buffer.from(k.x, 'base64url'), Buffer.from(k.y, 'base64url')]);
+console.log('VAPID_PRIVATE_KEY=' + k.d + '\nVAPID_PUBLIC_KEY=' + pub.toString('base64url'));
+endef
+export VAPID_KEYGEN
+
+FORCE:
 
 ## ---- build ----
 
@@ -92,6 +110,7 @@ $(WORKER): $(RUST_SOURCES) | tools
 dev: tools .dev.vars $(WORKER)
 	exec npx wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE_DIR) \
 		--var CHAT_SEND_BURST:$(CHAT_SEND_BURST) --var CHAT_SEND_PER_SEC:$(CHAT_SEND_PER_SEC) \
+		$(if $(PUSH_ORIGINS),--var PUSH_ORIGINS:$(PUSH_ORIGINS)) \
 		--show-interactive-dev-session=false
 
 ## ---- tests ----

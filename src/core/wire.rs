@@ -101,6 +101,19 @@ pub enum AccountCall {
     BlockMark {
         user: String,
     },
+    /// A validated push subscription of session `sid`: answers its id.
+    AddPush {
+        sid: String,
+        endpoint: String,
+        p256dh: String,
+        auth: String,
+    },
+    /// Ends a push subscription (idempotent).
+    RemovePush {
+        id: String,
+    },
+    /// The user's push subscriptions.
+    PushTargets,
 }
 
 /// What register and login answer (contract section 2), before the Worker

@@ -72,6 +72,7 @@ impl AccountObject {
             AccountCall::Rooms => return ok(&self.read(|a| a.rooms().to_vec())?),
             AccountCall::Exists => return ok(&self.read(Account::exists)?),
             AccountCall::Blocks => return ok(&self.read(|a| a.blocks().to_vec())?),
+            AccountCall::PushTargets => return ok(&self.read(|a| a.push_targets().to_vec())?),
             AccountCall::BlockMark { user } => return ok(&self.read(|a| a.block_mark(&user))?),
             AccountCall::Register {
                 username,
@@ -104,6 +105,18 @@ impl AccountObject {
             AccountCall::SetRoom { room, added } => AccountCommand::SetRoom { room, added },
             AccountCall::Own { room, claim } => AccountCommand::Own { room, claim },
             AccountCall::Block { user, blocked } => AccountCommand::Block { user, blocked },
+            AccountCall::AddPush {
+                sid,
+                endpoint,
+                p256dh,
+                auth,
+            } => AccountCommand::AddPush {
+                sid,
+                endpoint,
+                p256dh,
+                auth,
+            },
+            AccountCall::RemovePush { id } => AccountCommand::RemovePush { id },
         };
         let status = if matches!(command, AccountCommand::Register { .. }) {
             201
@@ -115,6 +128,7 @@ impl AccountObject {
             AccountAnswer::Profile(profile) => ok(&profile),
             AccountAnswer::Claimed(claimed) => ok(&claimed),
             AccountAnswer::Block(mark) => ok(&mark),
+            AccountAnswer::Pushed(id) => reply(201, &serde_json::json!({ "id": id })),
             AccountAnswer::Done => http::no_content().ctx("an account answer"),
         }
     }

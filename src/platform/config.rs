@@ -22,3 +22,28 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
         .map(|v| v.to_string())
         .filter(|v| !v.trim().is_empty())
 }
+
+/// The VAPID key pair (`VAPID_PRIVATE_KEY`: the P-256 scalar, and
+/// `VAPID_PUBLIC_KEY`: the uncompressed point, both unpadded base64url), or
+/// `None` when push is not configured (or the values are not such keys).
+pub fn vapid_keys(env: &Env) -> Option<(Vec<u8>, Vec<u8>)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let read = |name: &str| {
+        let value = env
+            .secret(name)
+            .ok()
+            .map(|s| s.to_string())
+            .or_else(|| var(env, name))?;
+        URL_SAFE_NO_PAD
+            .decode(value.trim().trim_end_matches('='))
+            .ok()
+    };
+    let (d, public) = (read("VAPID_PRIVATE_KEY")?, read("VAPID_PUBLIC_KEY")?);
+    (d.len() == 32 && crate::core::push_crypto::is_p256_point(&public)).then_some((d, public))
+}
+
+/// The contact push services see in VAPID tokens (`VAPID_SUBJECT`).
+pub fn vapid_subject(env: &Env) -> String {
+    var(env, "VAPID_SUBJECT").unwrap_or_else(|| "mailto:push@edge-chat.invalid".to_string())
+}

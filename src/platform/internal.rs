@@ -37,6 +37,28 @@ pub fn request<B: Serialize>(
     new_request("building a call", &url, method, Some(&headers), Some(&text))
 }
 
+/// [`new_request`] with a binary body (a push's encrypted record).
+pub fn new_request_bytes(
+    context: &str,
+    url: &str,
+    method: Method,
+    headers: &Headers,
+    body: &[u8],
+) -> Result<Request, ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(headers.as_ref());
+    init.set_body(&worker::js_sys::Uint8Array::from(body).into());
+    web_sys::Request::new_with_str_and_init(url, &init)
+        .map(Request::from)
+        .map_err(|e| {
+            http::internal(
+                context,
+                e.as_string().as_deref().unwrap_or("invalid request"),
+            )
+        })
+}
+
 /// `new Request(url, {method, headers, body})`; a failure is logged under
 /// `context`. Built with web_sys, not `Request::new_with_init`: converting a
 /// `worker::RequestInit` links the serializer of every `cf` option (~11 KB),

@@ -20,6 +20,8 @@ pub mod routes_attachments;
 #[cfg(feature = "worker-entry")]
 pub mod routes_dms;
 #[cfg(feature = "worker-entry")]
+pub mod routes_push;
+#[cfg(feature = "worker-entry")]
 pub mod routes_rooms;
 
 #[cfg(feature = "worker-entry")]

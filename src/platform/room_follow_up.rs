@@ -15,7 +15,7 @@
 use worker::Env;
 
 use super::join_all::join_all;
-use super::{internal, routes_attachments};
+use super::{internal, routes_attachments, routes_push};
 use crate::core::room::Effect;
 use crate::core::wire::{AccountCall, DirectoryCall, RoomCall};
 
@@ -52,6 +52,10 @@ pub async fn follow_up(env: &Env, name: &str, effects: Vec<Effect>) {
                     version,
                 };
                 internal::directory::<()>(env, &call).await
+            }
+            Effect::Push { pushes } => {
+                routes_push::send_pushes(env, pushes).await;
+                Ok(())
             }
             Effect::NudgeUser { username } => {
                 nudge_user(env, &username, name).await;

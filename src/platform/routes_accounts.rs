@@ -5,7 +5,7 @@
 
 use super::http::Ctx;
 use super::router::not_found;
-use super::{auth, avatars, http, internal, profiles, routes_dms};
+use super::{auth, avatars, http, internal, profiles, routes_dms, routes_push};
 use crate::core::account::{LoginRequest, RegisterRequest};
 use crate::core::avatar::check_upload;
 use crate::core::error::ApiError;
@@ -28,6 +28,12 @@ pub async fn route(req: Request, env: &Env, method: Method, segs: &[&str]) -> An
         (Method::Put, ["me", "avatar"]) => put_avatar(req, env).await,
         (Method::Delete, ["me", "avatar"]) => delete_avatar(req, env).await,
         (method, ["me", "blocks"]) => routes_dms::blocks(req, env, method, None).await,
+        (method, ["me", "push-subscriptions"]) => {
+            routes_push::subscriptions(req, env, method, None).await
+        }
+        (method, ["me", "push-subscriptions", id]) => {
+            routes_push::subscriptions(req, env, method, Some(id)).await
+        }
         (method, ["me", "blocks", user]) => routes_dms::blocks(req, env, method, Some(user)).await,
         (Method::Get, ["users", name]) => user(req, env, name).await,
         (Method::Get | Method::Head, ["users", name, "avatar"]) => avatar(req, env, name).await,
