@@ -38,6 +38,7 @@ pub mod room_socket;
 pub mod room_state;
 #[cfg(test)]
 mod room_tests;
+pub mod search;
 pub mod store;
 pub mod store_schema;
 pub mod validate;
