@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn words_are_letters_and_digits_lowercased_each_once() {
-        assert_eq!(q("Deploy the API, v2!").words, ["deploy", "the", "api", "v2"]);
+        assert_eq!(
+            q("Deploy the API, v2!").words,
+            ["deploy", "the", "api", "v2"]
+        );
         assert_eq!(q("ÉCOLE straße ΣΟΦΊΑ").words, ["école", "straße", "σοφία"]);
         assert_eq!(q("it's it's").words, ["it", "s"]);
         assert_eq!(q("日本語 テキスト").words, ["日本語", "テキスト"]);
@@ -113,7 +116,11 @@ mod tests {
     #[test]
     fn a_query_needs_a_letter_or_digit_and_at_most_200_characters() {
         for bad in ["", "   ", "!!!", "\"*\"", &"a".repeat(201)] {
-            assert_eq!(Query::parse(Some(bad)).unwrap_err().code, ErrorCode::BadRequest, "{bad}");
+            assert_eq!(
+                Query::parse(Some(bad)).unwrap_err().code,
+                ErrorCode::BadRequest,
+                "{bad}"
+            );
         }
         assert!(Query::parse(None).is_err());
         assert!(Query::parse(Some(&"é".repeat(200))).is_ok());
@@ -127,7 +134,10 @@ mod tests {
         assert_eq!(q("deploy").fts_match(), "\"deploy\"*");
         assert_eq!(q("a OR b").fts_match(), "\"a\"* \"or\"* \"b\"*");
         assert_eq!(q("NEAR(x y)").fts_match(), "\"near\"* \"x\"* \"y\"*");
-        assert_eq!(q("\"quoted\" * -minus col:umn ^start").fts_match(), "\"quoted\"* \"minus\"* \"col\"* \"umn\"* \"start\"*");
+        assert_eq!(
+            q("\"quoted\" * -minus col:umn ^start").fts_match(),
+            "\"quoted\"* \"minus\"* \"col\"* \"umn\"* \"start\"*"
+        );
         // A quote splits words; it can never close a term early.
         assert_eq!(q("x\"y").fts_match(), "\"x\"* \"y\"*");
     }
