@@ -48,7 +48,7 @@ test('connect: ready with room, you, members, last_seq, read_seq, then a history
   const m = history.messages[0];
   // v1.1: every message lists its attachments (section 9).
   assert.deepEqual(Object.keys(m).sort(),
-    ['attachments', 'author', 'client_id', 'deleted', 'edited_at', 'reactions', 'reply_to', 'seq', 'text', 'ts']);
+    ['attachments', 'author', 'client_id', 'deleted', 'edited_at', 'mentions', 'reactions', 'reply_to', 'seq', 'text', 'ts']);
   assert.deepEqual(m.attachments, []);
   assert.equal(m.author, owner.username);
   assert.ok(Math.abs(m.ts - Date.now()) < 60_000);
