@@ -100,6 +100,16 @@ pub fn strict_transport_security(url: &str) -> Option<&'static str> {
     is_https_url(url).then_some(HSTS)
 }
 
+/// Whether an `If-None-Match` header names `etag` (a list of entity tags,
+/// or `*`): the client's copy is current and 304 answers it.
+pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|h| {
+        h.split(',')
+            .map(str::trim)
+            .any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(etag))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +257,17 @@ mod tests {
         ] {
             assert_eq!(strict_transport_security(plain), None, "{plain:?}");
         }
+    }
+
+    #[test]
+    fn if_none_match_names_the_current_copy() {
+        let tag = "\"abc\"";
+        assert!(etag_matches(Some("\"abc\""), tag));
+        assert!(etag_matches(Some("\"x\", \"abc\""), tag));
+        assert!(etag_matches(Some("W/\"abc\""), tag));
+        assert!(etag_matches(Some("*"), tag));
+        assert!(!etag_matches(Some("\"abd\""), tag));
+        assert!(!etag_matches(Some("abc"), tag));
+        assert!(!etag_matches(None, tag));
     }
 }

@@ -59,12 +59,8 @@ pub async fn serve(env: &Env, req: &Request, record: &ProfileRecord) -> Result<R
     set("ETag", &etag)?;
     set("X-Content-Type-Options", "nosniff")?;
     set("Content-Security-Policy", AVATAR_CSP)?;
-    let not_modified = req
-        .headers()
-        .get("If-None-Match")
-        .ok()
-        .flatten()
-        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == etag));
+    let inm = req.headers().get("If-None-Match").ok().flatten();
+    let not_modified = crate::core::http_rules::etag_matches(inm.as_deref(), &etag);
     let resp = if not_modified {
         Response::empty().map(|r| r.with_status(304))
     } else {

@@ -108,12 +108,8 @@ pub async fn download(
     set("Cache-Control", DOWNLOAD_CACHE)?;
     set("X-Content-Type-Options", "nosniff")?;
     set("Content-Security-Policy", DOWNLOAD_CSP)?;
-    let revalidated = req
-        .headers()
-        .get("If-None-Match")
-        .ok()
-        .flatten()
-        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == d.etag));
+    let inm = req.headers().get("If-None-Match").ok().flatten();
+    let revalidated = crate::core::http_rules::etag_matches(inm.as_deref(), &d.etag);
     if revalidated {
         return Response::empty()
             .map(|r| r.with_status(304).with_headers(headers))
