@@ -14,8 +14,10 @@ import { on, state } from './state.js';
 import { createRoomHeader } from './roomheader.js';
 import { createRoomLog } from './roomlog.js';
 import { createToolbar } from './roomtoolbar.js';
+import { enableDrop } from './attach.js';
+import { updateProgress } from './attachments.js';
 import {
-  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected,
+  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload,
 } from './rooms.js';
 
 const WIDE_PX = 1100;
@@ -40,7 +42,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   const composer = createComposer({
     roomName: name,
     label: `Message #${name}`,
-    onSend: (text, replyTo) => { sendMessage(name, text, replyTo); requestAnimationFrame(log.scrollToBottom); },
+    onSend: (text, replyTo, files) => { sendMessage(name, text, replyTo, files); requestAnimationFrame(log.scrollToBottom); },
     onEdit: (seq, text) => editMessage(name, seq, text),
     onTyping: () => sendTyping(name),
     lastOwn: () => store.lastOwnMessage(),
@@ -62,6 +64,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       members.el));
   clear(main);
   main.appendChild(section);
+  enableDrop(section, composer.addFiles); // files dropped anywhere on the room join the message
 
   // ---- the member panel: beside the log when wide, over it when narrow ----
   const { membersBtn } = header;
@@ -113,6 +116,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       case 'append': log.append(payload); break;
       case 'update': log.update(payload); break;
       case 'pending': log.renderPending(); break;
+      case 'progress': updateProgress(section, payload); break;
       case 'members': members.render(); header.render(); break;
       case 'room': header.render(); if (!store.hasMore) log.renderTop(); composer.setLabel(`Message #${name}`); break;
       case 'role': header.render(); members.render(); toolbar.refresh(); break;
@@ -149,6 +153,8 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     if (quote) { log.jumpTo(Number(quote.dataset.jump)); return; }
     const retry = t.closest('[data-retry]');
     if (retry) { retryPending(name, retry.dataset.retry); return; }
+    const cancel = t.closest('[data-cancel-upload]');
+    if (cancel) { cancelUpload(name, cancel.dataset.cancelUpload); return; }
     const discard = t.closest('[data-discard]');
     if (discard) discardPending(name, discard.dataset.discard);
   });
