@@ -139,8 +139,9 @@ export class UploadQueue {
     f.state = 'failed';
     f.error = uploadRefusal(f.name, err);
     f.loaded = 0;
-    this.onRefused(f.error);
     this.settle(p);
+    // A message that failed shows why itself; one that goes on without this file says so.
+    if (p.state !== 'failed') this.onRefused(f.error);
   }
 
   /** A file of `p` finished one way or the other. */
@@ -148,7 +149,7 @@ export class UploadQueue {
     if (filesSettled(p) && !p.text.trim() && !p.files.some((f) => f.state === 'done')) {
       // Nothing is left to send: the message fails (Retry uploads again).
       p.state = 'failed';
-      p.error = p.files.map((f) => f.error).filter(Boolean).join(' ') || 'No file could be uploaded.';
+      p.error = p.files.length === 1 ? 'the file could not be uploaded.' : 'none of its files could be uploaded.';
     }
     this.outbox.save();
     this.pump();

@@ -105,13 +105,15 @@ test('a refused file fails with a sentence and the rest go without it', async ()
 });
 
 test('when every file is refused and there is no text, the message fails; Retry uploads again', async () => {
-  const { q, outbox, net, frames } = make();
+  const { q, outbox, net, frames, seen } = make();
   const p = q.send('', null, [file('x.pdf')]);
   await tick();
   net.calls[0].reject({ status: 413, code: 'too_large' });
   await tick();
   assert.equal(p.state, 'failed');
-  assert.equal(p.error, 'x.pdf is larger than 10 MiB.');
+  assert.equal(p.error, 'the file could not be uploaded.');
+  assert.equal(p.files[0].error, 'x.pdf is larger than 10 MiB.', 'the file row says why');
+  assert.deepEqual(seen.refused, [], 'no extra notice: the failed message shows it');
   assert.deepEqual(frames(), []);
   q.retry(p.client_id);
   outbox.retry(p.client_id);
