@@ -30,7 +30,7 @@ export function createAttachTray({ onError = () => {}, onChange = () => {} } = {
       const preview = c.url
         ? h('img', { class: 'tray-thumb', src: c.url, alt: '', width: 40, height: 40 })
         : h('span', { class: 'tray-thumb tray-icon' }, fileIcon('file', 20));
-      return h('li', { class: 'tray-item' }, preview,
+      return h('li', { class: 'tray-item', title: `${file.name} (${formatSize(file.size)})` }, preview,
         h('span', { class: 'tray-meta' }, h('span', { class: 'tray-name' }, file.name), h('span', { class: 'tray-size' }, formatSize(file.size))),
         h('button', { type: 'button', class: 'icon-btn small', aria: { label: `Remove ${file.name}` }, title: `Remove ${file.name}`, onclick: () => remove(i) }, icon('x', 14)));
     }));

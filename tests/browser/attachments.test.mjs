@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from './lib.mjs';
 import { ROOT } from '../lib/server.mjs';
+import { register, createRoom as apiCreateRoom, connectReady, sendMessage } from '../lib/api.mjs';
 import { openPage, signUp, createRoom, joinByUrl, composer, send, message, until, uniq } from './ui.mjs';
 
 let browser;
@@ -283,4 +284,53 @@ test('offline, a message and its files wait, survive a reload, and go out when t
   assert.deepEqual(b.page.errors, []);
   await a.context.close();
   await b.context.close();
+});
+
+const AXE = join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
+async function axe(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} :: ${n.failureSummary}`) }));
+  });
+  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+test('files in messages, the tray, upload rows and the lightbox are axe clean in light and dark, on a phone too', async () => {
+  // A room with an image and a PDF, sent through the API.
+  const owner = await register('axo');
+  const room = await apiCreateRoom(owner);
+  const up = async (name, type, body) => {
+    const r = await fetch(`${process.env.BASE_URL}/api/rooms/${room}/attachments?name=${encodeURIComponent(name)}`, {
+      method: 'POST', headers: { Authorization: `Bearer ${owner.token}`, 'Content-Type': type }, body,
+    });
+    assert.equal(r.status, 201);
+    return (await r.json()).id;
+  };
+  const ids = [await up('png.png', 'image/png', PNG_FILE.buffer), await up('spec.pdf', 'application/pdf', pdf())];
+  const { client } = await connectReady(room, { token: owner.token });
+  await sendMessage(client, 'the files', { attachments: ids });
+  client.close();
+
+  for (const [colorScheme, viewport] of [['light', { width: 1280, height: 800 }], ['dark', { width: 390, height: 844 }]]) {
+    const a = await openPage(browser, { colorScheme, viewport, bypassCSP: true });
+    await signUp(a.page, 'axe');
+    await joinByUrl(a.page, room);
+    await message(a.page, 'the files').locator('a.att-file').waitFor();
+    await a.page.route(isUpload, () => { /* held: the rows stay in progress */ });
+    await fileInput(a.page).setInputFiles([PNG_FILE, { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('notes') }]);
+    await a.page.locator('.attach-tray .tray-item').nth(1).waitFor();
+    await axe(a.page, `tray ${colorScheme}`);
+    await send(a.page, 'uploading now');
+    await a.page.locator('.pending-list .upload').nth(1).waitFor();
+    await axe(a.page, `log with files and uploads ${colorScheme}`);
+    await message(a.page, 'the files').getByRole('button', { name: 'Open png.png full size' }).click();
+    await a.page.getByRole('dialog', { name: 'png.png' }).waitFor();
+    await axe(a.page, `lightbox ${colorScheme}`);
+    await a.page.keyboard.press('Escape');
+    assert.deepEqual(a.page.errors, []);
+    await a.context.close();
+  }
 });
