@@ -1,17 +1,20 @@
 // The message composer: a growing textarea (Enter sends, Shift+Enter adds a
 // line, Up on an empty box edits your last message, Escape cancels), reply and
 // edit modes, a length counter near the limit, and throttled typing signals.
+// Files to send with the message wait in its tray (attach.js).
 
 import { h, icon, iconButton } from './dom.js';
 import { preview } from './format.js';
 import { displayName } from './profiles.js';
 import { charCount, MESSAGE_MAX } from './limits.js';
+import { createAttachTray } from './attach.js';
+import { attachmentSummary } from './files.js';
 
 const TYPING_EVERY_MS = 2100;
 const COUNTER_FROM = MESSAGE_MAX - 500;
 
 /**
- * opts: roomName, label (for the textarea), onSend(text, replyTo),
+ * opts: roomName, label (for the textarea), onSend(text, replyTo, files),
  * onEdit(seq, text), onTyping(), lastOwn() -> message|null
  */
 export function createComposer(opts) {
@@ -30,9 +33,11 @@ export function createComposer(opts) {
   const counter = h('span', { class: 'counter', aria: { live: 'polite' }, hidden: true });
   const sendBtn = h('button', { type: 'submit', class: 'send-btn', aria: { label: 'Send message' }, title: 'Send (Enter)' }, icon('send', 18));
   const error = h('p', { class: 'composer-error', role: 'alert', hidden: true });
+  const attach = createAttachTray({ onError: (text) => showError(text) });
+  input.addEventListener('paste', attach.onPaste);
   const form = h('form', { class: 'composer', aria: { label: 'Write a message' } },
-    ctxBar,
-    h('div', { class: 'composer-box' }, input, counter, sendBtn),
+    ctxBar, attach.tray, attach.input,
+    h('div', { class: 'composer-box' }, attach.button, input, counter, sendBtn),
     error,
     h('p', { class: 'composer-help', id: `help-${opts.roomName}` }, h('kbd', {}, 'Enter'), ' to send · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' for a new line'));
 
@@ -62,7 +67,7 @@ export function createComposer(opts) {
     ctxIcon.replaceChildren(icon(m.kind === 'edit' ? 'edit' : 'reply', 14));
     ctxText.textContent = m.kind === 'edit'
       ? 'Editing your message — Enter to save, Escape to cancel'
-      : `Replying to ${who}: ${preview(m.msg.text, 80)}`;
+      : `Replying to ${who}: ${preview(m.msg.text, 80) || attachmentSummary(m.msg.attachments)}`;
   }
 
   function cancelMode() {
@@ -76,13 +81,14 @@ export function createComposer(opts) {
   function submit() {
     const text = input.value;
     const n = charCount(text);
-    if (!text.trim()) return;
+    const withFiles = mode?.kind !== 'edit' && attach.count() > 0;
+    if (!text.trim() && !withFiles) return;
     if (n > MESSAGE_MAX) { showError(`Messages can be at most ${MESSAGE_MAX} characters; this one has ${n}.`); return; }
     showError('');
     if (mode?.kind === 'edit') {
       if (text !== mode.msg.text && !opts.onEdit(mode.msg.seq, text)) return;
     } else {
-      opts.onSend(text, mode?.kind === 'reply' ? mode.msg.seq : null);
+      opts.onSend(text, mode?.kind === 'reply' ? mode.msg.seq : null, withFiles ? attach.take() : []);
       lastTyping = 0; // the others' indicator cleared when this arrived: signal afresh next time
     }
     input.value = '';
@@ -142,6 +148,7 @@ export function createComposer(opts) {
     focus: () => input.focus(),
     startEdit,
     setReply,
+    addFiles: (files) => { attach.add(files); input.focus(); },
     setLabel(label) { input.setAttribute('aria-label', label); input.placeholder = label; },
   };
 }

@@ -34,6 +34,10 @@ export const HISTORY_PAGE = 50;
 export const HISTORY_LIMIT_MAX = 100;
 export const RESUME_WINDOW = 5000;
 export const EMOJI_MAX = 8;
+// Attachments (section 9): per file, per message, and the upload bucket.
+export const ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
+export const ATTACHMENTS_PER_MESSAGE = 10;
+export const ATTACHMENT_NAME_MAX = 128;
 
 /** Length in Unicode scalar values, as the contract counts it. */
 export function charCount(s) {

@@ -3,6 +3,11 @@
 // connection and go out later with the same client_id (the server de-duplicates).
 // `Outbox` is one room's queue and its states: queued -> sending -> (gone once
 // the server stored it) | stored (acked, not shown yet) | failed (refused).
+// A message with files also keeps their upload state (uploads.js); the files'
+// bytes wait in filestore.js.
+
+import { attachmentIds, filesSettled, persistFiles, restoreFiles } from './files.js';
+import { clearFiles } from './filestore.js';
 
 const PREFIX = 'chat.outbox.v1';
 
@@ -22,7 +27,7 @@ export function loadOutbox(me, room) {
     const list = raw ? JSON.parse(raw) : [];
     if (!Array.isArray(list)) return [];
     return list.filter((p) => p && typeof p.client_id === 'string' && typeof p.text === 'string')
-      .map((p) => ({ ...p, state: p.state === 'failed' ? 'failed' : 'queued', conn: 0 }));
+      .map((p) => ({ ...p, files: restoreFiles(p.files), state: p.state === 'failed' ? 'failed' : 'queued', conn: 0 }));
   } catch {
     return [];
   }
@@ -33,7 +38,7 @@ export function saveOutbox(me, room, list) {
   try {
     if (!list.length) localStorage.removeItem(key(me, room));
     else {
-      const slim = list.map(({ client_id, text, reply_to, ts, state, error }) => ({ client_id, text, reply_to, ts, state, error }));
+      const slim = list.map(({ client_id, text, reply_to, ts, state, error, files }) => ({ client_id, text, reply_to, ts, state, error, files: persistFiles(files) }));
       localStorage.setItem(key(me, room), JSON.stringify(slim));
     }
   } catch { /* storage full or disabled: the queue still lives in memory */ }
@@ -58,6 +63,7 @@ export function clearOutbox(me) {
   try {
     for (const room of roomsWithOutbox(me)) localStorage.removeItem(key(me, room));
   } catch { /* storage disabled: nothing was saved */ }
+  clearFiles(me); // and the files waiting to be uploaded (filestore.js)
 }
 
 export class Outbox {
@@ -73,9 +79,10 @@ export class Outbox {
 
   has(clientId) { return this.list.some((p) => p.client_id === clientId); }
 
-  /** Queues a new message (saved at once); returns its entry. */
-  queue(text, replyTo) {
+  /** Queues a new message (saved at once), with its `files` to upload (uploads.js); returns its entry. */
+  queue(text, replyTo, files) {
     const p = { client_id: newClientId(), text, reply_to: replyTo ?? null, ts: Date.now(), state: 'queued', conn: 0 };
+    if (files?.length) p.files = files;
     this.list.push(p);
     this.save();
     return p;
@@ -91,8 +98,11 @@ export class Outbox {
     for (const p of this.list) {
       if (p.state === 'failed' || p.state === 'stored') continue;
       if (p.state === 'sending' && p.conn === connId) continue;
+      // Still uploading: it goes when its files are done, without holding up the rest.
+      if (!filesSettled(p)) continue;
       const frame = { type: 'send', client_id: p.client_id, text: p.text };
       if (p.reply_to) frame.reply_to = p.reply_to;
+      if (p.files) frame.attachments = attachmentIds(p);
       if (!send(frame)) return;
       p.state = 'sending';
       p.conn = connId;

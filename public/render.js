@@ -5,6 +5,8 @@
 import { h, icon } from './dom.js';
 import { formatText, preview } from './format.js';
 import { displayName, avatarUrl } from './profiles.js';
+import { attachmentList, pendingFiles, pendingStatus } from './attachments.js';
+import { attachmentSummary } from './files.js';
 
 const GROUP_MS = 5 * 60 * 1000;
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
@@ -60,7 +62,7 @@ function authorButton(user, me) {
 function replyQuote(m, ctx) {
   const target = ctx.lookup(m.reply_to);
   const who = target ? displayName(target.author) : '';
-  const text = !target ? 'an earlier message' : target.deleted ? 'message deleted' : preview(target.text, 90);
+  const text = !target ? 'an earlier message' : target.deleted ? 'message deleted' : preview(target.text, 90) || attachmentSummary(target.attachments);
   return h('button', { type: 'button', class: 'reply-quote', data: { jump: m.reply_to }, aria: { label: `In reply to ${who ? `${who}: ` : ''}${text}. Show it.` } },
     icon('reply', 14), who ? h('strong', { class: 'name-ref', data: { user: target.author } }, who) : null, h('span', {}, text));
 }
@@ -107,7 +109,10 @@ export function messageNode(m, prev, ctx) {
   const main = h('div', { class: 'msg-main' });
   if (!cont) main.appendChild(h('div', { class: 'msg-head' }, authorButton(m.author, ctx.me), timeEl(m.ts)));
   if (m.reply_to && !m.deleted) main.appendChild(replyQuote(m, ctx));
-  main.appendChild(body(m, ctx));
+  const hidden = !m.deleted && ctx.collapsed?.(m); // a blocked person's files stay hidden with the text
+  if (m.text || m.deleted || hidden || !m.attachments?.length) main.appendChild(body(m, ctx));
+  const files = hidden ? null : attachmentList(m);
+  if (files) main.appendChild(files);
   const chips = reactionChips(m, ctx.me);
   if (chips) main.appendChild(chips);
   el.appendChild(main);
@@ -142,14 +147,16 @@ export function pendingNode(p, ctx) {
   if (p.reply_to) main.appendChild(replyQuote(p, ctx));
   const text = h('div', { class: 'msg-text' });
   text.appendChild(formatText(p.text, ctx.me));
-  main.appendChild(text);
+  if (p.text || !p.files?.length) main.appendChild(text);
+  const files = pendingFiles(p);
+  if (files) main.appendChild(files);
   if (failed) {
     main.appendChild(h('div', { class: 'pending-state failed-state', role: 'alert' },
       icon('alert', 14), h('span', {}, `Not sent: ${p.error || 'the message could not be sent.'}`),
       h('button', { type: 'button', class: 'link-btn', data: { retry: p.client_id } }, 'Retry'),
       h('button', { type: 'button', class: 'link-btn', data: { discard: p.client_id } }, 'Discard')));
   } else {
-    main.appendChild(h('div', { class: 'pending-state' }, icon('clock', 14), h('span', {}, 'Sending…')));
+    main.appendChild(h('div', { class: 'pending-state' }, icon('clock', 14), h('span', {}, pendingStatus(p))));
   }
   el.appendChild(main);
   return el;

@@ -49,6 +49,11 @@ export function createRoomLog({ name, store, ctx, toolbar, onJump }) {
     });
   });
   jump.addEventListener('click', () => { scrollToBottom(); readIfLooking(); onJump(); });
+  // The composer growing (files in its tray, more lines) shrinks the log: stay at the bottom if we were there.
+  let stuck = true;
+  log.addEventListener('scroll', () => { stuck = atBottom(); }, { passive: true });
+  const resize = new ResizeObserver(() => { if (stuck) log.scrollTop = log.scrollHeight; });
+  resize.observe(log);
   const onFocus = () => readIfLooking();
   window.addEventListener('focus', onFocus);
   document.addEventListener('visibilitychange', onFocus);
@@ -191,6 +196,7 @@ export function createRoomLog({ name, store, ctx, toolbar, onJump }) {
       window.removeEventListener('focus', onFocus);
       document.removeEventListener('visibilitychange', onFocus);
       setReadingCheck(() => false);
+      resize.disconnect();
     },
   };
 }

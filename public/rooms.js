@@ -12,6 +12,9 @@ import { emit, state } from './state.js';
 import { toast } from './dom.js';
 import { updateProfile } from './profiles.js';
 import { HISTORY_PAGE } from './limits.js';
+import { UploadQueue } from './uploads.js';
+import { uploadFile } from './uploader.js';
+import { fileStore } from './filestore.js';
 
 const REFRESH_MS = 20_000;
 const MAX_SOCKETS = 30;
@@ -31,7 +34,7 @@ export async function startRooms() {
 /** Closes every socket (sign-out). */
 export function stopRooms() {
   clearInterval(refreshTimer);
-  for (const r of rooms.values()) r.socket?.stop();
+  for (const r of rooms.values()) { r.socket?.stop(); r.uploads.stop(); }
   rooms.clear();
   updateTitle();
 }
@@ -74,6 +77,12 @@ export function addRoom(info) {
   if (rooms.has(info.name)) return rooms.get(info.name);
   const store = new RoomStore(info.name, state.me.username, info);
   const r = { addedAt: Date.now(), store, socket: null, status: 'connecting', since: info.last_seq ?? 0, wantHistory: false, retryTimer: null };
+  r.uploads = new UploadQueue({
+    room: info.name, outbox: store.outbox, transport: uploadFile, blobs: fileStore(state.me.username, info.name),
+    onReady: () => flush(r),
+    onProgress: (key, loaded, total) => store.tell('progress', { key, loaded, total }),
+    onRefused: (text) => toast(text, 'error'),
+  });
   rooms.set(info.name, r);
   if (rooms.size <= MAX_SOCKETS || state.current === info.name) connect(r);
   emit('rooms');
@@ -104,6 +113,7 @@ function removeRoom(name) {
   const r = rooms.get(name);
   if (!r) return;
   r.socket?.stop();
+  r.uploads.stop();
   clearTimeout(r.retryTimer);
   rooms.delete(name);
   emit('rooms');
@@ -154,6 +164,7 @@ function onFrame(r, f) {
   switch (f.type) {
     case 'ready':
       s.ready(f);
+      r.uploads.wake();
       if (f.resumed && !s.loaded && r.wantHistory) requestLatest(r);
       flush(r);
       emit('rooms');
@@ -207,12 +218,18 @@ export function loadOlder(name) {
 
 // ---- sending, with the outbox -------------------------------------------
 
-/** Queues a new message and sends it at once when connected. */
-export function sendMessage(name, text, replyTo) {
+/** Queues a new message and sends it at once when connected (once its `files` are uploaded). */
+export function sendMessage(name, text, replyTo, files = []) {
   const r = rooms.get(name);
   if (!r) return;
-  r.store.outbox.queue(text, replyTo);
+  if (files.length) r.uploads.send(text, replyTo, files);
+  else r.store.outbox.queue(text, replyTo);
   flush(r);
+}
+
+/** Cancels one file's upload (its message goes without it). */
+export function cancelUpload(name, key) {
+  rooms.get(name)?.uploads.cancel(key);
 }
 
 /** Sends every queued message, in order, unless we are waiting out a rate limit. */
@@ -224,7 +241,8 @@ function flush(r) {
 
 export function retryPending(name, clientId) {
   const r = rooms.get(name);
-  if (r?.store.outbox.retry(clientId)) flush(r);
+  r?.uploads.retry(clientId);
+  if (r?.store.outbox.retry(clientId)) { r.uploads.pump(); flush(r); }
 }
 
 export function discardPending(name, clientId) {

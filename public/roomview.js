@@ -15,8 +15,10 @@ import { on, state } from './state.js';
 import { createRoomHeader } from './roomheader.js';
 import { createRoomLog } from './roomlog.js';
 import { createToolbar } from './roomtoolbar.js';
+import { enableDrop } from './attach.js';
+import { updateProgress } from './attachments.js';
 import {
-  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected,
+  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload,
 } from './rooms.js';
 
 const WIDE_PX = 1100;
@@ -48,7 +50,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   const composer = createComposer({
     roomName: name,
     label: composerLabel(),
-    onSend: (text, replyTo) => { sendMessage(name, text, replyTo); requestAnimationFrame(log.scrollToBottom); },
+    onSend: (text, replyTo, files) => { sendMessage(name, text, replyTo, files); requestAnimationFrame(log.scrollToBottom); },
     onEdit: (seq, text) => editMessage(name, seq, text),
     onTyping: () => sendTyping(name),
     lastOwn: () => store.lastOwnMessage(),
@@ -70,6 +72,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       members.el));
   clear(main);
   main.appendChild(section);
+  enableDrop(section, composer.addFiles); // files dropped anywhere on the room join the message
 
   // ---- the member panel: beside the log when wide, over it when narrow ----
   const { membersBtn } = header;
@@ -123,6 +126,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
       case 'append': log.append(payload); break;
       case 'update': log.update(payload); break;
       case 'pending': log.renderPending(); break;
+      case 'progress': updateProgress(section, payload); break;
       case 'members': members.render(); header.render(); break;
       case 'blocked': renderBlockNotice(payload); break;
       case 'room': header.render(); if (!store.hasMore) log.renderTop(); composer.setLabel(composerLabel()); renderBlockNotice(); break;
@@ -171,6 +175,8 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     if (unblock) { unblockUser(unblock.dataset.unblock); return; }
     const retry = t.closest('[data-retry]');
     if (retry) { retryPending(name, retry.dataset.retry); return; }
+    const cancel = t.closest('[data-cancel-upload]');
+    if (cancel) { cancelUpload(name, cancel.dataset.cancelUpload); return; }
     const discard = t.closest('[data-discard]');
     if (discard) discardPending(name, discard.dataset.discard);
   });

@@ -217,7 +217,7 @@ export class RoomStore {
       }
       case 'delete': {
         const m = this.messages.get(f.target);
-        if (m) { m.deleted = true; m.text = ''; m.reactions = {}; this.tell('update', m); }
+        if (m) { m.deleted = true; m.text = ''; m.reactions = {}; m.attachments = []; this.tell('update', m); }
         return fresh;
       }
       case 'reaction': {
@@ -296,5 +296,6 @@ function normalize(m) {
     seq: m.seq, author: m.author, text: m.text ?? '', ts: m.ts, client_id: m.client_id,
     reply_to: m.reply_to ?? null, edited_at: m.edited_at ?? null, deleted: !!m.deleted,
     reactions: m.reactions && typeof m.reactions === 'object' ? { ...m.reactions } : {},
+    attachments: Array.isArray(m.attachments) && !m.deleted ? m.attachments : [],
   };
 }
