@@ -13,6 +13,7 @@ use super::dm::{self, BlockMark};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::protocol::{MemberInfo, Message, NotifyLevel, Role, RoomInfo, Visibility};
 use super::room::Effect;
+use super::search::Query;
 use super::validate;
 
 /// One HTTP request about a room, already parsed. `actor` (the signed-in
@@ -42,6 +43,14 @@ pub enum RoomCommand {
     Messages {
         before: Option<u64>,
         limit: Option<i64>,
+    },
+    /// `GET /api/rooms/{name}/search?q=&before=&limit=`: 200
+    /// `{messages, has_more}`, newest first. The Worker parsed `q` and
+    /// `limit` (core::search); a global search sends this to every room.
+    Search {
+        query: Query,
+        before: Option<u64>,
+        limit: u32,
     },
     /// `PATCH /api/rooms/{name}`: 200 Room.
     Edit(EditRoomBody),
@@ -172,7 +181,8 @@ pub struct RoomWithMembers {
     pub members: Vec<MemberInfo>,
 }
 
-/// A page of history: `{messages, has_more}`.
+/// A page of history (ascending) or of search results (newest first):
+/// `{messages, has_more}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessagePage {
     pub messages: Vec<Message>,

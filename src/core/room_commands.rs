@@ -34,6 +34,7 @@ use super::room_api::{
 };
 use super::room_dm::DmCommand;
 use super::room_state::{Member, RoomState};
+use super::search;
 use super::store::{RoomStore, StoredEvent};
 use super::validate;
 
@@ -96,6 +97,20 @@ impl Room {
                 allow(Action::Read)?;
                 let limit = validate::history_limit(limit)?;
                 let (messages, has_more) = store.history(before, limit)?;
+                let page = MessagePage { messages, has_more };
+                Reply::new(Answer::Messages(page), Vec::new())
+            }
+            RoomCommand::Search {
+                query,
+                before,
+                limit,
+            } => {
+                allow(Action::Read)?;
+                if query.words.is_empty() {
+                    return Err(ApiError::bad_request("Search for at least one word."));
+                }
+                let limit = limit.clamp(1, search::LIMIT_MAX);
+                let (messages, has_more) = store.search(&query, before, limit)?;
                 let page = MessagePage { messages, has_more };
                 Reply::new(Answer::Messages(page), Vec::new())
             }

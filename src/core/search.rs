@@ -8,7 +8,10 @@
 //! `NEAR`, `OR`, `-` or `:` in what a user typed are never FTS syntax: they
 //! either split words or become plain words.
 
+use serde::{Deserialize, Serialize};
+
 use super::error::{ApiError, ApiResult};
+use super::protocol::Message;
 
 /// `q` is 1-200 characters.
 pub const QUERY_MAX: usize = 200;
@@ -18,8 +21,10 @@ pub const WORDS_MAX: usize = 12;
 pub const LIMIT_MAX: u32 = 50;
 pub const LIMIT_DEFAULT: u32 = 20;
 
-/// A parsed query: its words, lowercased, in order, each once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed query: its words, lowercased, in order, each once. It travels
+/// from the Worker to the rooms as JSON; whatever the words, [`Query::fts_match`]
+/// quotes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {
     pub words: Vec<String>,
 }
@@ -75,6 +80,45 @@ impl Query {
             .iter()
             .all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
     }
+}
+
+/// Rooms a global search asks at once: enough to hide each one's latency,
+/// few enough that one person's search does not wake every room at once.
+pub const FAN_OUT: usize = 6;
+
+/// One result of `GET /api/search`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub room: String,
+    pub message: Message,
+}
+
+/// `GET /api/search`'s body. `partial` (an addition to the contract) says
+/// that some room did not answer, so results from it may be missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Results {
+    pub results: Vec<Hit>,
+    pub partial: bool,
+}
+
+/// Merges the rooms' answers (each newest first) into the `limit` newest
+/// across them: by time, then by room and `seq` so that equal times keep a
+/// stable order.
+pub fn merge(answers: Vec<(String, Vec<Message>)>, limit: u32, partial: bool) -> Results {
+    let mut results: Vec<Hit> = answers
+        .into_iter()
+        .flat_map(|(room, messages)| {
+            messages.into_iter().map(move |message| Hit {
+                room: room.clone(),
+                message,
+            })
+        })
+        .collect();
+    results.sort_by(|a, b| {
+        (b.message.ts, &a.room, b.message.seq).cmp(&(a.message.ts, &b.room, a.message.seq))
+    });
+    results.truncate(limit as usize);
+    Results { results, partial }
 }
 
 /// `limit` for a search: 1-50, default 20; anything else is `bad_request`.
@@ -150,6 +194,52 @@ mod tests {
         assert!(!q("deploy monday").matches("We deployed on Friday"));
         assert!(q("ecole").matches("ecole") && !q("ecole").matches("école"));
         assert!(q("straße").matches("Die STRASSE oder Straße"));
+    }
+
+    fn message(seq: u64, ts: u64) -> Message {
+        Message {
+            seq,
+            author: "alice".into(),
+            text: "hi".into(),
+            ts,
+            client_id: format!("c{seq}"),
+            reply_to: None,
+            edited_at: None,
+            deleted: false,
+            reactions: Default::default(),
+            attachments: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_global_search_is_newest_first_across_rooms_and_cut_at_the_limit() {
+        let answers = vec![
+            ("a".to_string(), vec![message(9, 300), message(4, 100)]),
+            ("b".to_string(), vec![message(2, 200), message(1, 100)]),
+            ("c".to_string(), vec![]),
+        ];
+        let merged = merge(answers, 3, true);
+        let order: Vec<(&str, u64)> = merged
+            .results
+            .iter()
+            .map(|h| (h.room.as_str(), h.message.seq))
+            .collect();
+        // Equal times: room name first, then the newer seq.
+        assert_eq!(order, [("a", 9), ("b", 2), ("a", 4)]);
+        assert!(merged.partial);
+        let body = serde_json::to_value(&merged).unwrap();
+        assert_eq!(body["results"][0]["room"], "a");
+        assert_eq!(body["results"][0]["message"]["seq"], 9);
+        assert_eq!(body["partial"], true);
+    }
+
+    #[test]
+    fn a_query_travels_to_the_rooms_as_its_words() {
+        let query = q("Deploy friday");
+        let json = serde_json::to_string(&query).unwrap();
+        assert_eq!(json, r#"{"words":["deploy","friday"]}"#);
+        assert_eq!(serde_json::from_str::<Query>(&json).unwrap(), query);
     }
 
     #[test]

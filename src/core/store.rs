@@ -32,6 +32,7 @@ use super::dm::BlockMark;
 use super::error::{ApiError, ApiResult};
 use super::protocol::{Message, ServerFrame};
 use super::room_state::RoomState;
+use super::search::Query;
 
 /// Identifies a client's change for idempotency: the same author sending the
 /// same `client_id` again is the same change, if it asks for the same thing.
@@ -159,6 +160,15 @@ pub trait RoomStore {
     fn count_unread(&self, after: u64, viewer: &str) -> ApiResult<u64>;
     /// Live messages by others with `seq > after` that mention `viewer`.
     fn count_mentions(&self, after: u64, viewer: &str) -> ApiResult<u64>;
+    /// Up to `limit` live messages with `seq < before` whose current text
+    /// matches `query`, newest first; and whether more match further back.
+    /// SQL: the full-text index, kept by triggers on `messages`.
+    fn search(
+        &self,
+        query: &Query,
+        before: Option<u64>,
+        limit: u32,
+    ) -> ApiResult<(Vec<Message>, bool)>;
 
     /// Removes everything: events, messages, state, read markers, block marks.
     fn wipe(&mut self) -> ApiResult<()>;
@@ -439,6 +449,26 @@ impl RoomStore for MemoryStore {
                 !m.deleted && m.author != viewer && m.mentions.iter().any(|u| u == viewer)
             })
             .count() as u64)
+    }
+
+    fn search(
+        &self,
+        query: &Query,
+        before: Option<u64>,
+        limit: u32,
+    ) -> ApiResult<(Vec<Message>, bool)> {
+        let mut found: Vec<Message> = self
+            .messages
+            .values()
+            .rev()
+            .filter(|m| before.is_none_or(|b| m.seq < b))
+            .filter(|m| !m.deleted && query.matches(&m.text))
+            .take(limit as usize + 1)
+            .cloned()
+            .collect();
+        let has_more = found.len() > limit as usize;
+        found.truncate(limit as usize);
+        Ok((found, has_more))
     }
 
     fn wipe(&mut self) -> ApiResult<()> {

@@ -67,6 +67,42 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 "#;
 
+/// The full-text index of messages' current text (contract section 11),
+/// created once per room with the triggers that keep it in step with
+/// `messages` inside the same statement as each change: a deleted message
+/// leaves the index, an edited one is found by its new text only (an update
+/// that changes neither, such as a reaction, leaves the index alone). The
+/// last statement indexes what a room stored before search existed.
+///
+/// `unicode61` splits words as [`super::search::words`] does (letters and
+/// digits) and folds case; diacritics are kept (`école` is not `ecole`).
+/// Prefix indexes for 2 and 3 characters keep short prefix terms cheap.
+pub const SEARCH_TABLE: &str = "messages_fts";
+pub const SEARCH_SCHEMA: &str = r#"
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+WHEN NEW.deleted = 0
+BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (NEW.seq, json_extract(NEW.body, '$.text'));
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF deleted, body ON messages
+WHEN OLD.deleted != NEW.deleted
+    OR json_extract(OLD.body, '$.text') IS NOT json_extract(NEW.body, '$.text')
+BEGIN
+    DELETE FROM messages_fts WHERE rowid = OLD.seq;
+    INSERT INTO messages_fts (rowid, text)
+        SELECT NEW.seq, json_extract(NEW.body, '$.text') WHERE NEW.deleted = 0;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+BEGIN
+    DELETE FROM messages_fts WHERE rowid = OLD.seq;
+END;
+INSERT INTO messages_fts (rowid, text)
+    SELECT seq, json_extract(body, '$.text') FROM messages WHERE deleted = 0;
+"#;
+
 /// Columns added to `events` after the first version: (name, the statement
 /// that adds it). A room stored before has no such column; ALTER TABLE adds
 /// it with NULL in every existing row (for `fingerprint`: "stored before

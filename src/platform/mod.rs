@@ -23,6 +23,8 @@ pub mod routes_dms;
 pub mod routes_push;
 #[cfg(feature = "worker-entry")]
 pub mod routes_rooms;
+#[cfg(feature = "worker-entry")]
+pub mod routes_search;
 
 #[cfg(feature = "worker-entry")]
 pub mod account_object;

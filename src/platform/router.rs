@@ -4,7 +4,7 @@
 //! fallback configured in wrangler.toml).
 
 use super::http::{self, Ctx};
-use super::{routes_accounts, routes_dms, routes_push, routes_rooms};
+use super::{routes_accounts, routes_dms, routes_push, routes_rooms, routes_search};
 use crate::core::error::ApiError;
 use crate::core::http_rules::{api_segments, strict_transport_security};
 use worker::{Env, Method, Request, Response};
@@ -46,6 +46,9 @@ async fn dispatch(req: Request, env: Env) -> Result<Response, ApiError> {
         Some("auth" | "me" | "users") => routes_accounts::route(req, &env, method, &segs).await,
         Some("rooms") => routes_rooms::route(req, &env, method, &segs).await,
         Some("dms") if segs.len() == 1 => routes_dms::open(req, &env, method).await,
+        Some("search") if segs.len() == 1 && method == Method::Get => {
+            routes_search::global(req, &env).await
+        }
         Some("push") if segs == ["push", "key"] && method == Method::Get => {
             routes_push::key(&env).await
         }

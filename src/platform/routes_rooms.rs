@@ -41,6 +41,7 @@ use crate::core::protocol::RoomInfo;
 use crate::core::room_api::{
     means_not_a_member, CreateRoomBody, RoleBody, RoomCommand, UsernameBody,
 };
+use crate::core::search;
 use crate::core::validate;
 use crate::core::wire::{
     AccountCall, ConnectInfo, DirectoryCall, RoomCall, RoomList, CONNECT_HEADER,
@@ -77,6 +78,7 @@ enum RoomOp<'a> {
     Unban(&'a str),
     SetRole(&'a str),
     Messages,
+    Search,
     Read,
     Notifications,
 }
@@ -98,6 +100,7 @@ fn recognise<'a>(method: &Method, segs: &[&'a str]) -> Option<Route<'a>> {
         (Delete, ["rooms", room, "bans", user]) => Route::Room(room, RoomOp::Unban(user)),
         (Put, ["rooms", room, "members", user]) => Route::Room(room, RoomOp::SetRole(user)),
         (Get, ["rooms", room, "messages"]) => Route::Room(room, RoomOp::Messages),
+        (Get, ["rooms", room, "search"]) => Route::Room(room, RoomOp::Search),
         (Post, ["rooms", room, "read"]) => Route::Room(room, RoomOp::Read),
         (Put, ["rooms", room, "notifications"]) => Route::Room(room, RoomOp::Notifications),
         (Get, ["rooms", room, "socket"]) => Route::Socket(room),
@@ -265,6 +268,11 @@ async fn room_command(req: &mut Request, op: RoomOp<'_>) -> Result<RoomCommand, 
                 limit: Some(i64::from(limit)),
             }
         }
+        RoomOp::Search => RoomCommand::Search {
+            query: search::Query::parse(http::query_param(req, "q").as_deref())?,
+            before: http::query_u64(req, "before", "before is a message seq: a whole number.")?,
+            limit: search::limit(http::query_param(req, "limit").as_deref())?,
+        },
         RoomOp::Read => {
             let b: ReadBody = read_json(req).await?;
             RoomCommand::MarkRead { seq: b.seq }

@@ -28,8 +28,9 @@ use crate::core::dm::BlockMark;
 use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
+use crate::core::search::Query;
 use crate::core::store::{Appended, PriorChange, RoomStore, StoredEvent};
-use crate::core::store_schema::{ADDED_COLUMNS, SCHEMA};
+use crate::core::store_schema::{ADDED_COLUMNS, SCHEMA, SEARCH_SCHEMA, SEARCH_TABLE};
 
 use super::http::{self, Ctx};
 
@@ -153,6 +154,18 @@ impl SqlStore {
             if !has_column(&table, column) {
                 self.sql.run(add, &[])?;
             }
+        }
+        // The search index and its triggers, once; it indexes what is
+        // stored already in the same synchronous call (so atomically).
+        let indexed = self
+            .sql
+            .one(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+                &[SEARCH_TABLE.into()],
+            )?
+            .int("n")?;
+        if indexed == 0 {
+            self.sql.run(SEARCH_SCHEMA, &[])?;
         }
         Ok(())
     }
@@ -445,10 +458,34 @@ impl RoomStore for SqlStore {
             .int("n")
     }
 
+    fn search(
+        &self,
+        query: &Query,
+        before: Option<u64>,
+        limit: u32,
+    ) -> ApiResult<(Vec<Message>, bool)> {
+        // The index answers in rowid (= seq) order, newest first, and stops
+        // at the limit; MATCH gets only quoted terms (core::search).
+        let rows = self.sql.query(
+            "SELECT m.body FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid \
+             WHERE messages_fts MATCH ?1 AND messages_fts.rowid < ?2 AND m.deleted = 0 \
+             ORDER BY messages_fts.rowid DESC LIMIT ?3",
+            &[
+                query.fts_match().into(),
+                before.unwrap_or(super::sqlite::MAX_SAFE_INT).into(),
+                (u64::from(limit) + 1).into(),
+            ],
+        )?;
+        let mut found = messages(rows)?;
+        let has_more = found.len() > limit as usize;
+        found.truncate(limit as usize);
+        Ok((found, has_more))
+    }
+
     fn wipe(&mut self) -> ApiResult<()> {
         self.sql.run(
             "DELETE FROM events; DELETE FROM messages; DELETE FROM state; DELETE FROM reads; \
-             DELETE FROM blocks; DELETE FROM uploads;",
+             DELETE FROM blocks; DELETE FROM uploads; DELETE FROM messages_fts;",
             &[],
         )
     }

@@ -32,6 +32,7 @@ mod messaging;
 mod moderation;
 mod presence;
 mod resume;
+mod search;
 mod sessions;
 mod validation;
 
