@@ -33,7 +33,7 @@ export WASM_BINDGEN_TEST_TIMEOUT := 120
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 WORKER := build/worker/shim.mjs
 
-.PHONY: help dev test tools browser lint unit js-unit wasm-test e2e browser-test worker bench bench-auth fuzz soak clean
+.PHONY: help dev test tools browser lint unit js-unit wasm-test e2e browser-test worker bench bench-auth bench-search fuzz soak clean
 
 help:
 	@echo "make dev    - install what is missing, build, serve on http://127.0.0.1:$(PORT)"
@@ -157,6 +157,11 @@ bench: tools .dev.vars $(WORKER)
 bench-auth: tools .dev.vars $(WORKER)
 	cargo bench --bench tokens
 	node bench/auth.mjs
+
+# Search latency: a room of 100,000 messages and a search over 50 rooms
+# (bench/results/search.json); not part of make test.
+bench-search: tools .dev.vars $(WORKER)
+	node bench/search.mjs
 
 # 1,000 sockets in 50 rooms for SOAK_MINUTES (default 10) with steady sends;
 # prints delivery, latency, errors and server memory (bench/results/soak.json).

@@ -6,6 +6,7 @@ import { api, enc, humanError, setUnauthorizedHandler } from './api.js';
 import { h, $, clear, icon, toast } from './dom.js';
 import { showAuth, hideAuth } from './auth.js';
 import { initSidebar, renderMe, renderRooms, openDrawer, closeDrawer as shutDrawer, joinRoom } from './sidebar.js';
+import { initSearch } from './search.js';
 import { startRooms, stopRooms, rooms, updateTitle, addRoom } from './rooms.js';
 import { showRoom, showRoomPreview } from './roomview.js';
 import { openProfile } from './profile.js';
@@ -45,6 +46,7 @@ async function signedIn(me) {
   if (!sidebarReady) {
     sidebarReady = true;
     initSidebar(navigate);
+    initSearch(navigate);
     $('#me-button').addEventListener('click', () => openProfile(state.me.username));
     $('#sign-out').addEventListener('click', signOut);
   }

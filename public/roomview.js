@@ -4,7 +4,7 @@
 // panel. It routes the store's changes to the parts and handles clicks on
 // names, reactions, quotes and pending messages.
 
-import { h, clear, icon, iconButton } from './dom.js';
+import { h, clear, icon, iconButton, toast } from './dom.js';
 import { createComposer } from './composer.js';
 import { createMemberPanel } from './members.js';
 import { openProfile } from './profile.js';
@@ -16,9 +16,10 @@ import { createRoomHeader } from './roomheader.js';
 import { createRoomLog } from './roomlog.js';
 import { createToolbar } from './roomtoolbar.js';
 import { enableDrop } from './attach.js';
+import { takeSeek, setOpenSeek } from './seek.js';
 import { updateProgress } from './attachments.js';
 import {
-  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload,
+  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload, loadOlder,
 } from './rooms.js';
 
 const WIDE_PX = 1100;
@@ -118,8 +119,29 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     banner.className = `conn-banner conn-${s}`;
   }
 
+  // ---- a message asked for (a search result): load history back to it ----
+  const SEEK_PAGES = 40; // 40 pages of history at most, then say where it is
+  let seeking = null;
+  function seek(seq) { seeking = { seq, pages: 0 }; continueSeek(); }
+  function continueSeek() {
+    if (!seeking) return;
+    const { seq } = seeking;
+    if (store.messages.has(seq)) { seeking = null; requestAnimationFrame(() => log.jumpTo(seq)); return; }
+    if (!store.loaded || store.loadingOlder) return; // the next page or the first history wakes us
+    const older = store.messages.size && seq < Math.min(...store.messages.keys());
+    if (!older || !store.hasMore || seeking.pages >= SEEK_PAGES) {
+      seeking = null;
+      toast(older && store.hasMore ? 'That message is far back in the history. Scroll up to load it.' : 'That message is no longer there.');
+      return;
+    }
+    seeking.pages += 1;
+    if (!loadOlder(name)) seeking = null;
+  }
+  const askedSeq = takeSeek(name);
+
   // ---- what changed in the store, to the part that shows it ----
   store.listen((kind, payload) => {
+    if (seeking && ['reset', 'prepend', 'ready', 'older-idle'].includes(kind)) queueMicrotask(continueSeek);
     switch (kind) {
       case 'reset': log.renderAll(); break;
       case 'prepend': log.prepend(payload); break;
@@ -214,10 +236,13 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   if (store.loaded) log.renderAll(); else { log.renderTop(); log.renderPending(); wantHistory(name); }
   renderTyping();
   if (window.matchMedia('(pointer: fine)').matches) composer.focus();
+  setOpenSeek(name, seek);
+  if (askedSeq) seek(askedSeq);
 
   return {
     name,
     destroy() {
+      setOpenSeek(name, null);
       store.listen(null);
       offs.forEach((f) => f());
       log.destroy();

@@ -8,6 +8,7 @@ import { openDialog, formError } from './dialogs.js';
 import { rooms, addRoom } from './rooms.js';
 import { on, state } from './state.js';
 import { avatarUrl } from './profiles.js';
+import { openSearch } from './search.js';
 import { initDms, isDm, peerOf, dmLabel, openNewMessage } from './dms.js';
 import { charCount, hasInvisible, invisibleMessage, ROOM_NAME_RE, ROOM_NAME_MIN, ROOM_NAME_MAX, ROOM_TITLE_MAX, TOPIC_MAX } from './limits.js';
 
@@ -17,6 +18,7 @@ export function initSidebar(nav) {
   navigate = nav;
   $('#create-room').addEventListener('click', openCreateRoom);
   $('#browse-rooms').addEventListener('click', openDirectory);
+  $('#search-messages').addEventListener('click', () => { closeDrawer(); openSearch(); });
   $('#new-message').addEventListener('click', openNewMessage);
   initDms(nav);
   $('#close-drawer').addEventListener('click', closeDrawer);
