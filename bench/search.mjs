@@ -88,10 +88,12 @@ function seed_(room, token, n) {
       while (sent < n && sent - acked < 256) ws.send(JSON.stringify({ type: 'send', client_id: `s${sent++}`, text: sentence() }));
     };
     ws.on('message', (data) => {
-      const f = JSON.parse(String(data));
-      if (f.type === 'ready') pump();
-      else if (f.type === 'ack') { acked++; if (acked === n) { ws.close(); resolve(); } else pump(); }
-      else if (f.type === 'error') reject(new Error(JSON.stringify(f)));
+      const frame = JSON.parse(String(data));
+      for (const f of frame.type === 'batch' ? frame.frames : [frame]) {
+        if (f.type === 'ready') pump();
+        else if (f.type === 'ack') { acked++; if (acked === n) { ws.close(); resolve(); } else pump(); }
+        else if (f.type === 'error') reject(new Error(JSON.stringify(f)));
+      }
     });
     ws.on('error', reject);
   });

@@ -11,6 +11,7 @@
 //!          (a new message's row is written by a trigger from its event row)
 //! state    (id = 1, body)                    -- RoomState as JSON
 //! reads    (username PK, seq)
+//! messages_fts (rowid = seq, text)          -- FTS5, kept by triggers on messages
 //! ```
 //!
 //! Atomicity: `append` writes two rows (event and message) and a command may
