@@ -1,19 +1,23 @@
 // Entry point: finds out who is signed in (GET /api/me with the session
 // cookie), shows the sign-in screen or the app, and routes between the home
 // page and /rooms/{name} with the History API (back/forward and reloads work).
+// /rooms/{name}?seq=N opens the room at message N (notifications link there).
 
 import { api, enc, humanError, setUnauthorizedHandler } from './api.js';
 import { h, $, clear, icon, toast } from './dom.js';
 import { showAuth, hideAuth } from './auth.js';
 import { initSidebar, renderMe, renderRooms, openDrawer, closeDrawer as shutDrawer, joinRoom } from './sidebar.js';
 import { initSearch } from './search.js';
-import { startRooms, stopRooms, rooms, updateTitle, addRoom } from './rooms.js';
+import { startRooms, stopRooms, rooms, updateTitle, addRoom, setMessageHook } from './rooms.js';
 import { showRoom, showRoomPreview } from './roomview.js';
 import { openProfile } from './profile.js';
 import { updateProfile } from './profiles.js';
 import { on, state } from './state.js';
 import { clearOutbox } from './outbox.js';
 import { loadBlocks } from './dms.js';
+import { initNotify, onSocketMessage } from './notify.js';
+import { resumePush, turnOff } from './push.js';
+import { closePrompt } from './pushprompt.js';
 
 let view = null;
 let sidebarReady = false;
@@ -24,7 +28,21 @@ function navigate(path, replace = false) {
   route();
 }
 
+/** Shows room `room` at message `seq` (from a notification). */
+function openRoomAt(room, seq) {
+  if (typeof room !== 'string' || !room) return;
+  navigate(`/rooms/${encodeURIComponent(room)}${Number.isInteger(seq) && seq > 0 ? `?seq=${seq}` : ''}`);
+}
+
 async function boot() {
+  initNotify(openRoomAt);
+  setMessageHook(onSocketMessage);
+  // A click on a push notification, while this tab is open (sw.js).
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.addEventListener('message', (e) => {
+      if (e.data?.type === 'open-room' && state.me) openRoomAt(e.data.room, e.data.seq);
+    });
+  }
   setUnauthorizedHandler(() => signedOut('Your session has ended. Please sign in again.'));
   let me = null;
   try {
@@ -52,6 +70,7 @@ async function signedIn(me) {
   }
   renderMe();
   loadBlocks();
+  resumePush().catch(() => {});
   try {
     await startRooms();
   } catch (err) {
@@ -69,6 +88,8 @@ async function signOut() {
   stopRooms();
   // At once, not after the logout answers: it may never come on a dead network.
   if (state.me) clearOutbox(state.me.username);
+  // This device's push subscription goes with the session (sign-in renews it).
+  await turnOff({ forget: false });
   try { await api('POST', '/api/auth/logout', { quietAuth: true }); } catch { /* signed out locally anyway */ }
   signedOut('You are signed out.');
 }
@@ -82,6 +103,9 @@ function signedOut(notice) {
   if (view) view.destroy();
   view = null;
   clearOutbox(state.me.username);
+  closePrompt();
+  // The server dropped the session's subscriptions; the browser's goes too.
+  turnOff({ forget: false });
   state.me = null;
   state.current = null;
   clear($('#main'));
@@ -97,8 +121,10 @@ async function route() {
   const m = location.pathname.match(/^\/rooms\/([^/]+)\/?$/);
   let name = null;
   try { name = m ? decodeURIComponent(m[1]).toLowerCase() : null; } catch { name = null; }
-  if (name && location.pathname !== `/rooms/${name}`) history.replaceState(null, '', `/rooms/${name}`);
-  if (view && view.name === name && name) return;
+  // ?seq=N is used once: a reload or Back does not jump again.
+  const at = name ? Number(new URLSearchParams(location.search).get('seq')) || 0 : 0;
+  if (name && (location.pathname !== `/rooms/${name}` || location.search)) history.replaceState(null, '', `/rooms/${name}`);
+  if (view && view.name === name && name) { if (at) view.openAt(at); return; }
   if (view) { view.destroy(); view = null; }
   state.current = name;
   renderRooms();
@@ -108,6 +134,7 @@ async function route() {
   if (rooms.has(name)) {
     localStorage.setItem(lastRoomKey(), name);
     view = showRoom(main, name, { navigate, openDrawer });
+    if (at) view.openAt(at);
     renderRooms();
     return;
   }
@@ -121,6 +148,7 @@ async function route() {
     // A member the list did not know about yet (joined in another tab).
     addRoom(info);
     view = showRoom(main, name, { navigate, openDrawer });
+    if (at) view.openAt(at);
     return;
   }
   showRoomPreview(main, name, {

@@ -1,7 +1,8 @@
 // The message composer: a growing textarea (Enter sends, Shift+Enter adds a
 // line, Up on an empty box edits your last message, Escape cancels), reply and
 // edit modes, a length counter near the limit, and throttled typing signals.
-// Files to send with the message wait in its tray (attach.js).
+// Files to send with the message wait in its tray (attach.js); `@` opens the
+// member suggestions (mentionpicker.js), which see each key first.
 
 import { h, icon, iconButton } from './dom.js';
 import { preview } from './format.js';
@@ -9,13 +10,15 @@ import { displayName } from './profiles.js';
 import { charCount, MESSAGE_MAX } from './limits.js';
 import { createAttachTray } from './attach.js';
 import { attachmentSummary } from './files.js';
+import { createMentionPicker } from './mentionpicker.js';
 
 const TYPING_EVERY_MS = 2100;
 const COUNTER_FROM = MESSAGE_MAX - 500;
 
 /**
  * opts: roomName, label (for the textarea), onSend(text, replyTo, files),
- * onEdit(seq, text), onTyping(), lastOwn() -> message|null
+ * onEdit(seq, text), onTyping(), lastOwn() -> message|null,
+ * people() -> members to suggest, allowRoom() -> may @room be offered, me
  */
 export function createComposer(opts) {
   let mode = null; // { kind: 'reply'|'edit', msg }
@@ -35,8 +38,12 @@ export function createComposer(opts) {
   const error = h('p', { class: 'composer-error', role: 'alert', hidden: true });
   const attach = createAttachTray({ onError: (text) => showError(text) });
   input.addEventListener('paste', attach.onPaste);
+  const picker = createMentionPicker({
+    input, me: opts.me, people: opts.people || (() => []), allowRoom: opts.allowRoom || (() => false),
+    onChange: () => { grow(); updateCounter(); saveDraft(); },
+  });
   const form = h('form', { class: 'composer', aria: { label: 'Write a message' } },
-    ctxBar, attach.tray, attach.input,
+    picker.el, ctxBar, attach.tray, attach.input,
     h('div', { class: 'composer-box' }, attach.button, input, counter, sendBtn),
     error,
     h('p', { class: 'composer-help', id: `help-${opts.roomName}` }, h('kbd', {}, 'Enter'), ' to send · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' for a new line'));
@@ -92,6 +99,7 @@ export function createComposer(opts) {
       lastTyping = 0; // the others' indicator cleared when this arrived: signal afresh next time
     }
     input.value = '';
+    picker.close();
     setMode(null);
     saveDraft();
     grow(); updateCounter();
@@ -106,6 +114,7 @@ export function createComposer(opts) {
 
   form.addEventListener('submit', (e) => { e.preventDefault(); submit(); input.focus(); });
   input.addEventListener('keydown', (e) => {
+    if (picker.keydown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       submit();
@@ -150,5 +159,6 @@ export function createComposer(opts) {
     setReply,
     addFiles: (files) => { attach.add(files); input.focus(); },
     setLabel(label) { input.setAttribute('aria-label', label); input.placeholder = label; },
+    refreshMentions: () => picker.refresh(),
   };
 }

@@ -1,12 +1,14 @@
 // Builds the message log's DOM: day separators, author grouping, avatars,
-// reply quotes, "edited" markers, tombstones, reaction chips and pending
-// (sending/failed) messages. All user text goes through textContent.
+// reply quotes, "edited" markers, tombstones, reaction chips, the highlight
+// of messages that mention me, and pending (sending/failed) messages. All
+// user text goes through textContent.
 
 import { h, icon } from './dom.js';
 import { formatText, preview } from './format.js';
 import { displayName, avatarUrl } from './profiles.js';
 import { attachmentList, pendingFiles, pendingStatus } from './attachments.js';
 import { attachmentSummary } from './files.js';
+import { mentionsMe } from './mentions.js';
 
 const GROUP_MS = 5 * 60 * 1000;
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
@@ -97,8 +99,10 @@ function body(m, ctx) {
 /** One stored message. `prev` is the message shown just before it (or null). */
 export function messageNode(m, prev, ctx) {
   const cont = continues(prev, m);
+  // A blocked person's message stays collapsed, so it is not singled out either.
+  const mentioned = mentionsMe(m, ctx.me) && !ctx.collapsed?.(m);
   const el = h('div', {
-    class: `msg${cont ? ' cont' : ''}${m.author === ctx.me ? ' mine' : ''}${m.deleted ? ' is-deleted' : ''}`,
+    class: `msg${cont ? ' cont' : ''}${m.author === ctx.me ? ' mine' : ''}${m.deleted ? ' is-deleted' : ''}${mentioned ? ' mentioned' : ''}`,
     data: { seq: m.seq, author: m.author }, tabindex: '-1',
   });
   if (cont) {
@@ -107,6 +111,7 @@ export function messageNode(m, prev, ctx) {
     el.appendChild(h('div', { class: 'gutter' }, avatarButton(m.author)));
   }
   const main = h('div', { class: 'msg-main' });
+  if (mentioned) main.appendChild(h('span', { class: 'sr-only' }, 'Mentions you. '));
   if (!cont) main.appendChild(h('div', { class: 'msg-head' }, authorButton(m.author, ctx.me), timeEl(m.ts)));
   if (m.reply_to && !m.deleted) main.appendChild(replyQuote(m, ctx));
   const hidden = !m.deleted && ctx.collapsed?.(m); // a blocked person's files stay hidden with the text

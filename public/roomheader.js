@@ -1,11 +1,12 @@
 // The open room's header: drawer button, title with its lock/hash icon, topic,
-// the member toggle with its count, and room settings (admins) or "about"
-// (everyone else). It only draws the store's room info; the view says when.
+// the notification bell (notifymenu.js), the member toggle with its count,
+// and room settings (admins) or "about" (everyone else). It only draws the store's room info; the view says when.
 
 import { h, clear, icon, iconButton } from './dom.js';
 import { openRoomSettings, isAdmin } from './admin.js';
 import { isDm, peerOf, dmLabel, closeDm } from './dms.js';
 import { avatarUrl } from './profiles.js';
+import { createNotifyMenu } from './notifymenu.js';
 
 /** Builds the header of room `name`; call `render()` when room, members or role change. */
 export function createRoomHeader({ name, store, navigate, openDrawer }) {
@@ -19,12 +20,14 @@ export function createRoomHeader({ name, store, navigate, openDrawer }) {
   const closeBtn = iconButton('x', 'Close this conversation', () => closeDm(name));
   // In a DM, the other person's profile (Message is there, and Block).
   const profileBtn = iconButton('info', 'Profile', () => {}, 'icon-btn');
+  const notify = createNotifyMenu({ name, store });
   const el = h('header', { class: 'room-head' },
     h('button', { type: 'button', class: 'icon-btn drawer-btn', id: 'open-drawer', aria: { label: 'Open the room list', controls: 'sidebar' }, title: 'Rooms', onclick: openDrawer }, icon('menu')),
     h('div', { class: 'room-id' }, h('h1', { class: 'room-name', id: 'room-heading' }, titleIcon, titleText), topic),
-    h('div', { class: 'head-actions' }, membersBtn, settingsBtn, infoBtn, profileBtn, closeBtn));
+    h('div', { class: 'head-actions' }, notify.el, membersBtn, settingsBtn, infoBtn, profileBtn, closeBtn));
 
   function render() {
+    notify.render();
     const room = store.room;
     const dm = isDm(room);
     closeBtn.hidden = !dm;
@@ -58,5 +61,5 @@ export function createRoomHeader({ name, store, navigate, openDrawer }) {
     infoBtn.hidden = isAdmin(store.role);
   }
 
-  return { el, membersBtn, render };
+  return { el, membersBtn, render, renderNotify: notify.render };
 }

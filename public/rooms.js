@@ -1,8 +1,9 @@
 // The rooms the signed-in user belongs to: one RoomStore and one RoomSocket per
 // room, so unread counts and presence stay live everywhere. It routes socket
 // frames into the stores (which own the state), sends what they ask for, runs
-// the retry timers, keeps the page title's unread count, and refreshes the
-// list from the API.
+// the retry timers, keeps the page title's and favicon's unread and mention
+// counts, hands new messages to the in-page notifier, and refreshes the list
+// from the API.
 
 import { api } from './api.js';
 import { RoomSocket } from './socket.js';
@@ -15,6 +16,8 @@ import { HISTORY_PAGE } from './limits.js';
 import { UploadQueue } from './uploads.js';
 import { uploadFile } from './uploader.js';
 import { fileStore } from './filestore.js';
+import { titleText } from './badges.js';
+import { setFaviconBadge } from './favicon.js';
 
 const REFRESH_MS = 20_000;
 const MAX_SOCKETS = 30;
@@ -154,6 +157,10 @@ function gone(r, reason) {
   emit('gone', { room: name, reason, text });
 }
 
+/** Told of every new message from the socket (notify.js shows it while the tab is hidden). */
+let onNewMessage = () => {};
+export function setMessageHook(fn) { onNewMessage = fn; }
+
 /** Is the person looking at the newest messages of the open room right now? */
 let readingCheck = () => false;
 export function setReadingCheck(fn) { readingCheck = fn; }
@@ -172,7 +179,9 @@ function onFrame(r, f) {
     case 'history': s.history(f); break;
     case 'message': case 'edit': case 'delete': case 'reaction': case 'member': case 'room': {
       const fresh = s.applyEvent(f);
-      if (s.countUnread(f, fresh, () => state.current === s.name && isReadingNow())) { updateTitle(); emit('rooms'); }
+      const looking = () => state.current === s.name && isReadingNow();
+      if (s.countUnread(f, fresh, looking)) { updateTitle(); emit('rooms'); }
+      if (f.type === 'message' && fresh) onNewMessage(s, f);
       if (f.type === 'room') emit('rooms');
       break;
     }
@@ -294,11 +303,13 @@ export function markRead(name, seq) {
   if (r.store.readUpTo(seq, (frame) => !!r.socket?.send(frame))) { updateTitle(); emit('rooms'); }
 }
 
-/** Total unread over all rooms, shown in the page title like "(3) Chat". */
+/** Total unread and mentions over all rooms, in the page title ("(3) Chat", "(@1 · 3) Chat") and the favicon. */
 export function updateTitle() {
   let total = 0;
-  for (const r of rooms.values()) total += r.store.unread || 0;
-  document.title = total > 0 ? `(${total}) Chat` : 'Chat';
+  let mentions = 0;
+  for (const r of rooms.values()) { total += r.store.unread || 0; mentions += r.store.mentions || 0; }
+  document.title = titleText(total, mentions);
+  setFaviconBadge(mentions);
 }
 
 export function roomEntry(name) { return rooms.get(name); }

@@ -1,10 +1,11 @@
 // The open room, composed of its parts: the header (roomheader.js), the
 // connection banner, the message log (roomlog.js) with the shared message
 // toolbar (roomtoolbar.js), the typing line, the composer and the member
-// panel. It routes the store's changes to the parts and handles clicks on
-// names, reactions, quotes and pending messages.
+// panel. It routes the store's changes to the parts, handles clicks on
+// names, reactions, quotes and pending messages, and opens the room at a
+// given message (from a notification).
 
-import { h, clear, icon, iconButton, toast } from './dom.js';
+import { h, clear, icon, iconButton } from './dom.js';
 import { createComposer } from './composer.js';
 import { createMemberPanel } from './members.js';
 import { openProfile } from './profile.js';
@@ -16,13 +17,15 @@ import { createRoomHeader } from './roomheader.js';
 import { createRoomLog } from './roomlog.js';
 import { createToolbar } from './roomtoolbar.js';
 import { enableDrop } from './attach.js';
-import { takeSeek, setOpenSeek } from './seek.js';
 import { updateProgress } from './attachments.js';
+import { offerNotifications } from './pushprompt.js';
 import {
-  roomEntry, wantHistory, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload, loadOlder,
+  roomEntry, wantHistory, loadOlder, sendMessage, editMessage, react, sendTyping, retryPending, discardPending, ensureConnected, cancelUpload,
 } from './rooms.js';
 
 const WIDE_PX = 1100;
+const JUMP_PAGES_MAX = 40; // how far back "open at message" pages (50 each) before giving up
+const JUMP_WAIT_MS = 20_000;
 const STATUS_TEXT = {
   connecting: 'Connecting…',
   reconnecting: 'Reconnecting…',
@@ -51,10 +54,20 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   const composer = createComposer({
     roomName: name,
     label: composerLabel(),
-    onSend: (text, replyTo, files) => { sendMessage(name, text, replyTo, files); requestAnimationFrame(log.scrollToBottom); },
+    onSend: (text, replyTo, files) => {
+      sendMessage(name, text, replyTo, files);
+      requestAnimationFrame(log.scrollToBottom);
+      offerNotifications(); // once, and only after a first message: never on page load
+    },
     onEdit: (seq, text) => editMessage(name, seq, text),
     onTyping: () => sendTyping(name),
     lastOwn: () => store.lastOwnMessage(),
+    me,
+    people: () => [...store.members.values()].map((m) => ({
+      username: m.username, online: m.online, display_name: displayName(m.username), avatar: avatarUrl(m.username),
+    })),
+    // @room mentions everyone: owners and moderators only (contract section 10), never in a DM.
+    allowRoom: () => !isDm(store.room) && (store.role === 'owner' || store.role === 'moderator'),
   });
   const toolbar = createToolbar({ name, store, me, onReply: (m) => composer.setReply(m), onEdit: (m) => composer.startEdit(m) });
   const log = createRoomLog({ name, store, ctx, toolbar, onJump: () => composer.focus() });
@@ -119,33 +132,13 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     banner.className = `conn-banner conn-${s}`;
   }
 
-  // ---- a message asked for (a search result): load history back to it ----
-  const SEEK_PAGES = 40; // 40 pages of history at most, then say where it is
-  let seeking = null;
-  function seek(seq) { seeking = { seq, pages: 0 }; continueSeek(); }
-  function continueSeek() {
-    if (!seeking) return;
-    const { seq } = seeking;
-    if (store.messages.has(seq)) { seeking = null; requestAnimationFrame(() => log.jumpTo(seq)); return; }
-    if (!store.loaded || store.loadingOlder) return; // the next page or the first history wakes us
-    const older = store.messages.size && seq < Math.min(...store.messages.keys());
-    if (!older || !store.hasMore || seeking.pages >= SEEK_PAGES) {
-      seeking = null;
-      toast(older && store.hasMore ? 'That message is far back in the history. Scroll up to load it.' : 'That message is no longer there.');
-      return;
-    }
-    seeking.pages += 1;
-    if (!loadOlder(name)) seeking = null;
-  }
-  const askedSeq = takeSeek(name);
-
   // ---- what changed in the store, to the part that shows it ----
   store.listen((kind, payload) => {
-    if (seeking && ['reset', 'prepend', 'ready', 'older-idle'].includes(kind)) queueMicrotask(continueSeek);
     switch (kind) {
-      case 'reset': log.renderAll(); break;
-      case 'prepend': log.prepend(payload); break;
-      case 'append': log.append(payload); break;
+      case 'reset': log.renderAll(); tryJump(); break;
+      case 'prepend': log.prepend(payload); tryJump(); break;
+      case 'append': log.append(payload); tryJump(); break;
+      case 'notify': header.renderNotify(); break;
       case 'update': log.update(payload); break;
       case 'pending': log.renderPending(); break;
       case 'progress': updateProgress(section, payload); break;
@@ -166,7 +159,7 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     const u = p.username;
     for (const el of section.querySelectorAll(`.author[data-user="${CSS.escape(u)}"], .name-ref[data-user="${CSS.escape(u)}"]`)) el.textContent = p.display_name || u;
     for (const el of section.querySelectorAll(`img.avatar[data-user="${CSS.escape(u)}"]`)) el.src = p.avatar_url || avatarUrl(u);
-    if (store.members.has(u)) members.render(); // names sort the list and label its buttons
+    if (store.members.has(u)) { members.render(); composer.refreshMentions(); } // names sort the list and label its buttons
     // A DM is shown under the other person's name.
     if (peerOf(store) === u) { header.render(); composer.setLabel(composerLabel()); renderBlockNotice(); log.renderTop(); }
   }));
@@ -228,6 +221,33 @@ export function showRoom(main, name, { navigate, openDrawer }) {
     blockNotice.hidden = !blockNotice.childNodes.length;
   }
 
+  // ---- opening at a message: wait for it to load, paging back if needed ----
+  let jump = null; // { seq, pages, until }
+  function tryJump() {
+    if (!jump) return;
+    if (Date.now() > jump.until) { jump = null; return; }
+    if (!store.loaded) return;
+    if (store.messages.has(jump.seq)) {
+      const seq = jump.seq;
+      jump = null;
+      requestAnimationFrame(() => log.jumpTo(seq));
+      return;
+    }
+    const first = store.order[0];
+    if (first !== undefined && jump.seq < first && store.hasMore && jump.pages < JUMP_PAGES_MAX) {
+      if (loadOlder(name)) { jump.pages++; log.renderTop(); }
+      return;
+    }
+    // Newer than what we have: it may still arrive (tryJump runs on append).
+    if (jump.seq > store.newestSeq() && jump.seq <= Math.max(store.lastSeq, store.room.last_seq || 0) + 1) return;
+    jump = null;
+    log.jumpTo(-1); // says, in a sentence, that it is further back
+  }
+  function openAt(seq) {
+    jump = { seq, pages: 0, until: Date.now() + JUMP_WAIT_MS };
+    tryJump();
+  }
+
   // ---- start ----
   header.render();
   renderBlockNotice();
@@ -236,13 +256,11 @@ export function showRoom(main, name, { navigate, openDrawer }) {
   if (store.loaded) log.renderAll(); else { log.renderTop(); log.renderPending(); wantHistory(name); }
   renderTyping();
   if (window.matchMedia('(pointer: fine)').matches) composer.focus();
-  setOpenSeek(name, seek);
-  if (askedSeq) seek(askedSeq);
 
   return {
     name,
+    openAt,
     destroy() {
-      setOpenSeek(name, null);
       store.listen(null);
       offs.forEach((f) => f());
       log.destroy();

@@ -10,7 +10,6 @@ import { rooms } from './rooms.js';
 import { state } from './state.js';
 import { displayName, avatarUrl } from './profiles.js';
 import { isDm, dmLabel } from './dms.js';
-import { requestSeek, seekInOpen } from './seek.js';
 import { queryWords, searchable, highlight, around } from './searchtext.js';
 
 const TYPE_DELAY_MS = 250;
@@ -125,10 +124,8 @@ export function openSearch() {
 
   function open(hit) {
     close();
-    if (!seekInOpen(hit.room, hit.message.seq)) {
-      requestSeek(hit.room, hit.message.seq);
-      navigate(`/rooms/${hit.room}`);
-    }
+    // The room at the message (app.js: ?seq=N, also when that room is open).
+    navigate(`/rooms/${hit.room}?seq=${hit.message.seq}`);
   }
 
   input.addEventListener('input', () => { clearTimeout(timer); before = null; timer = setTimeout(() => run(), TYPE_DELAY_MS); });

@@ -1,4 +1,4 @@
-// The sidebar: the user's rooms with live unread badges, the signed-in person,
+// The sidebar: the user's rooms with live unread and mention badges, the signed-in person,
 // "Create a room" and "Browse rooms" (the public directory with search), and
 // the drawer behaviour on narrow screens.
 
@@ -10,6 +10,7 @@ import { on, state } from './state.js';
 import { avatarUrl } from './profiles.js';
 import { openSearch } from './search.js';
 import { initDms, isDm, peerOf, dmLabel, openNewMessage } from './dms.js';
+import { countText, mentionBadgeText, badgeWords } from './badges.js';
 import { charCount, hasInvisible, invisibleMessage, ROOM_NAME_RE, ROOM_NAME_MIN, ROOM_NAME_MAX, ROOM_TITLE_MAX, TOPIC_MAX } from './limits.js';
 
 let navigate = () => {};
@@ -67,16 +68,20 @@ export function renderRooms() {
   $('#no-dms').hidden = dms.length > 0;
 }
 
-/** One sidebar entry: a link to the room with its unread badge. */
+/** One sidebar entry: a link to the room with its mention badge ("@2") and unread badge. */
 function roomLink(store, content, extraClass) {
   const { name } = store;
   const current = state.current === name;
   const unread = current ? 0 : store.unread;
+  const mentions = current ? 0 : store.mentions;
+  const words = badgeWords(mentions, unread);
   return h('a', {
-    href: `/rooms/${name}`, class: `room-link${extraClass}${unread ? ' has-unread' : ''}`, data: { room: name },
+    href: `/rooms/${name}`, class: `room-link${extraClass}${unread || mentions ? ' has-unread' : ''}`, data: { room: name },
     aria: { current: current ? 'page' : undefined },
   }, ...content,
-  unread ? h('span', { class: 'badge' }, h('span', { 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)), h('span', { class: 'sr-only' }, `, ${unread} unread`)) : null);
+  mentions ? h('span', { class: 'badge badge-mention', 'aria-hidden': 'true' }, mentionBadgeText(mentions)) : null,
+  unread ? h('span', { class: `badge${mentions ? ' badge-quiet' : ''}`, 'aria-hidden': 'true' }, countText(unread)) : null,
+  words ? h('span', { class: 'sr-only' }, words) : null);
 }
 
 /** Phone layout: the sidebar slides in over the room; the rest is inert meanwhile. */

@@ -1,10 +1,11 @@
 // One room's client-side state: the room's info, messages by seq
-// (de-duplicated), the pending outbox, members, typing, the read marker and
-// unread count, and which history requests are waiting for an answer. It
+// (de-duplicated), the pending outbox, members, typing, the read marker,
+// unread and mention counts, the notification level, and which history requests are waiting for an answer. It
 // applies server frames and tells its listener what changed; it knows nothing
 // about sockets, timers or the DOM (sending goes through a function it is given).
 
 import { Outbox } from './outbox.js';
+import { mentionsMe } from './mentions.js';
 
 const MIN_RETRY_MS = 250;
 
@@ -18,6 +19,10 @@ export class RoomStore {
     this.lastSeq = 0;
     this.readSeq = info.read_seq ?? 0;
     this.unread = info.unread ?? 0;
+    /** Unread messages that mention me (contract section 10). */
+    this.mentions = info.mentions ?? 0;
+    /** My notification level here: 'all' | 'mentions' | 'none'. */
+    this.notify = info.notify ?? defaultLevel(info);
     /** Messages up to this seq are already in `unread` (or read). */
     this.counted = info.last_seq ?? 0;
     this.loaded = false;
@@ -60,11 +65,19 @@ export class RoomStore {
     const wasCounted = this.counted;
     Object.assign(this.room, roomFields(info));
     if (!this.role && info.role) this.role = info.role;
+    if (info.notify) this.notify = info.notify;
     if ((info.last_seq ?? 0) >= wasCounted) {
       this.unread = info.unread ?? 0;
+      this.mentions = info.mentions ?? 0;
       this.counted = info.last_seq ?? 0;
     }
-    if (looking()) this.unread = 0;
+    if (looking()) { this.unread = 0; this.mentions = 0; }
+  }
+
+  /** My notification level changed (the server said so). */
+  setNotify(level) {
+    this.notify = level;
+    this.tell('notify');
   }
 
   // ---- unread and read ----------------------------------------------------
@@ -76,6 +89,7 @@ export class RoomStore {
     this.counted = f.seq;
     if (looking()) return false;
     this.unread++;
+    if (mentionsMe(f, this.me)) this.mentions++;
     return true;
   }
 
@@ -84,15 +98,17 @@ export class RoomStore {
     if (seq > this.readSeq) this.readSeq = seq;
     if (seq < this.counted) return false;
     this.unread = 0;
+    this.mentions = 0;
     return true;
   }
 
   /** Read up to `seq` here: the marker moves (never back) if `send` told the server; true when there was a badge. */
   readUpTo(seq, send) {
-    const hadBadge = this.unread !== 0;
+    const hadBadge = this.unread !== 0 || this.mentions !== 0;
     if (seq > this.readSeq && send({ type: 'read', seq })) this.readSeq = seq;
     if (seq > this.counted) this.counted = seq;
     this.unread = 0;
+    this.mentions = 0;
     return hadBadge;
   }
 
@@ -212,7 +228,12 @@ export class RoomStore {
       }
       case 'edit': {
         const m = this.messages.get(f.target);
-        if (m) { m.text = f.text; m.edited_at = f.edited_at; this.tell('update', m); }
+        if (m) {
+          m.text = f.text; m.edited_at = f.edited_at;
+          // Mentions are recomputed on edit; an older server sends none.
+          if (Array.isArray(f.mentions)) m.mentions = f.mentions;
+          this.tell('update', m);
+        }
         return fresh;
       }
       case 'delete': {
@@ -285,10 +306,15 @@ export class RoomStore {
   newestSeq() { return this.order[this.order.length - 1] ?? 0; }
 }
 
-/** The room's own fields of a Room object (role, read_seq and unread live apart). */
+/** The room's own fields of a Room object (role, read_seq, unread, mentions and notify live apart). */
 function roomFields(info) {
-  const { role, read_seq, unread, ...room } = info;
+  const { role, read_seq, unread, mentions, notify, ...room } = info;
   return room;
+}
+
+/** The server's default level: every message in a DM, mentions elsewhere. */
+function defaultLevel(info) {
+  return info.kind === 'dm' ? 'all' : 'mentions';
 }
 
 function normalize(m) {
@@ -296,6 +322,7 @@ function normalize(m) {
     seq: m.seq, author: m.author, text: m.text ?? '', ts: m.ts, client_id: m.client_id,
     reply_to: m.reply_to ?? null, edited_at: m.edited_at ?? null, deleted: !!m.deleted,
     reactions: m.reactions && typeof m.reactions === 'object' ? { ...m.reactions } : {},
+    mentions: Array.isArray(m.mentions) ? m.mentions : [],
     attachments: Array.isArray(m.attachments) && !m.deleted ? m.attachments : [],
   };
 }
