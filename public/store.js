@@ -65,7 +65,8 @@ export class RoomStore {
     const wasCounted = this.counted;
     Object.assign(this.room, roomFields(info));
     if (!this.role && info.role) this.role = info.role;
-    if (info.notify) this.notify = info.notify;
+    // Changed in another tab or device: the bell shows it at the next refresh.
+    if (info.notify && info.notify !== this.notify) { this.notify = info.notify; this.tell('notify'); }
     if ((info.last_seq ?? 0) >= wasCounted) {
       this.unread = info.unread ?? 0;
       this.mentions = info.mentions ?? 0;

@@ -2,11 +2,14 @@
 // suggestions in the composer (keys, mouse, Escape, @room for owners), the
 // highlight of a message that mentions me, the sidebar's mention badge with
 // the title and favicon, the bell menu's level surviving a reload, the
-// one-time offer, the service worker showing a push delivered over CDP, and
-// in-page notifications while the tab is hidden (a stubbed Notification).
+// one-time offer, the service worker showing a push delivered over CDP,
+// in-page notifications while the tab is hidden (a stubbed Notification), and
+// axe on the new parts in light and dark.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { launch } from './lib.mjs';
+import { ROOT } from '../lib/server.mjs';
 import { openPage, signUp, createRoom, composer, send, message, until, uniq } from './ui.mjs';
 import { api, register, connectReady, joinRoom, sendMessage } from '../lib/api.mjs';
 
@@ -305,3 +308,48 @@ test('while the tab is hidden, a mention (per the level) shows a notification wh
   assert.deepEqual(appErrors(page), []);
   await context.close();
 });
+
+for (const scheme of ['light', 'dark']) {
+  test(`the suggestions, the bell menu with the offer and the mention badges are axe clean (${scheme})`, async () => {
+    // bypassCSP only so that axe-core can be injected; the app itself never needs it.
+    const { page, context } = await openPage(browser, { colorScheme: scheme, bypassCSP: true });
+    const me = await signUp(page, 'axe');
+    const { alice, bob } = await people();
+    const other = uniq('other-');
+    const room = uniq('axe-');
+    await createRoom(page, other);
+    await createRoom(page, room);
+    await joinRoom(alice, room);
+    await joinRoom(bob, room);
+    await joinRoom(alice, other);
+    const a = await connectReady(room, { token: alice.token });
+    const o = await connectReady(other, { token: alice.token });
+    await sendMessage(a.client, `@${me} a mention to highlight`);
+    await sendMessage(o.client, `@${me} a mention for the badge`);
+    await message(page, 'a mention to highlight').waitFor();
+    await roomLink(page, other).locator('.badge-mention').waitFor();
+    await page.addScriptTag({ path: join(ROOT, 'node_modules', 'axe-core', 'axe.min.js') });
+    const axe = async (what) => {
+      const bad = await page.evaluate(async () => {
+        // eslint-disable-next-line no-undef
+        const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
+        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} :: ${n.failureSummary}`) }));
+      });
+      assert.deepEqual(bad, [], `${what}: ${JSON.stringify(bad, null, 2)}`);
+    };
+    await composer(page).fill('@a');
+    await page.getByRole('option').first().waitFor();
+    await axe('suggestions open');
+    await composer(page).press('Escape');
+    await page.getByRole('button', { name: /^Notifications: / }).click();
+    await page.getByRole('menu').waitFor();
+    await page.getByRole('region', { name: 'Notifications' }).waitFor();
+    await page.waitForTimeout(300); // the offer's slide-in
+    await axe('bell menu and offer');
+    a.client.close();
+    o.client.close();
+    assert.deepEqual(appErrors(page), []);
+    await context.close();
+  });
+}
