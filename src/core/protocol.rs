@@ -102,6 +102,27 @@ pub struct Message {
     pub mentions: Vec<String>,
 }
 
+#[cfg(test)]
+impl Message {
+    /// A plain live message for tests: `text` by `author`, no reply,
+    /// reactions, files or mentions; `client_id` is `c{seq}`.
+    pub fn sample(seq: u64, author: &str, text: &str, ts: u64) -> Message {
+        Message {
+            seq,
+            author: author.into(),
+            text: text.into(),
+            ts,
+            client_id: format!("c{seq}"),
+            reply_to: None,
+            edited_at: None,
+            deleted: false,
+            reactions: BTreeMap::new(),
+            attachments: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+}
+
 /// The `Room` object of contract section 4. `role`, `read_seq` and `unread`
 /// are filled only when the answer is about the caller's own membership
 /// (their room list, the room they just joined or created, `ready`).

@@ -283,19 +283,7 @@ mod tests {
 
     #[test]
     fn a_push_carries_the_first_200_characters() {
-        let m = Message {
-            seq: 7,
-            author: "bob".into(),
-            text: "é".repeat(300),
-            ts: 1,
-            client_id: "c".into(),
-            reply_to: None,
-            edited_at: None,
-            deleted: false,
-            reactions: Default::default(),
-            attachments: Vec::new(),
-            mentions: Vec::new(),
-        };
+        let m = Message::sample(7, "bob", &"é".repeat(300), 1);
         let p = PushPayload::of("general", &m, true);
         assert_eq!(p.text.chars().count(), 200);
         let v = serde_json::to_value(&p).unwrap();

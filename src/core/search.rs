@@ -197,19 +197,7 @@ mod tests {
     }
 
     fn message(seq: u64, ts: u64) -> Message {
-        Message {
-            seq,
-            author: "alice".into(),
-            text: "hi".into(),
-            ts,
-            client_id: format!("c{seq}"),
-            reply_to: None,
-            edited_at: None,
-            deleted: false,
-            reactions: Default::default(),
-            attachments: Vec::new(),
-            mentions: Vec::new(),
-        }
+        Message::sample(seq, "alice", "hi", ts)
     }
 
     #[test]

@@ -174,6 +174,14 @@ pub trait RoomStore {
     fn wipe(&mut self) -> ApiResult<()>;
 }
 
+/// A page read with `LIMIT limit + 1`: the first `limit` rows, and whether
+/// the extra row came (more remain). History and search pages both use it.
+pub fn cut_page<T>(mut rows: Vec<T>, limit: u32) -> (Vec<T>, bool) {
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    (rows, has_more)
+}
+
 /// A [`RoomStore`] in memory, for tests and benchmarks.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
@@ -419,7 +427,7 @@ impl RoomStore for MemoryStore {
 
     fn history(&self, before: Option<u64>, limit: u32) -> ApiResult<(Vec<Message>, bool)> {
         let older = |m: &&Message| before.is_none_or(|b| m.seq < b);
-        let mut page: Vec<Message> = self
+        let newest: Vec<Message> = self
             .messages
             .values()
             .rev()
@@ -427,8 +435,7 @@ impl RoomStore for MemoryStore {
             .take(limit as usize + 1)
             .cloned()
             .collect();
-        let has_more = page.len() > limit as usize;
-        page.truncate(limit as usize);
+        let (mut page, has_more) = cut_page(newest, limit);
         page.reverse();
         Ok((page, has_more))
     }
@@ -457,7 +464,7 @@ impl RoomStore for MemoryStore {
         before: Option<u64>,
         limit: u32,
     ) -> ApiResult<(Vec<Message>, bool)> {
-        let mut found: Vec<Message> = self
+        let found: Vec<Message> = self
             .messages
             .values()
             .rev()
@@ -466,9 +473,7 @@ impl RoomStore for MemoryStore {
             .take(limit as usize + 1)
             .cloned()
             .collect();
-        let has_more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        Ok((found, has_more))
+        Ok(cut_page(found, limit))
     }
 
     fn wipe(&mut self) -> ApiResult<()> {
@@ -486,19 +491,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn msg(seq: u64, author: &str) -> Message {
-        Message {
-            seq,
-            author: author.into(),
-            text: format!("m{seq}"),
-            ts: seq,
-            client_id: format!("c{seq}"),
-            reply_to: None,
-            edited_at: None,
-            deleted: false,
-            reactions: BTreeMap::new(),
-            attachments: Vec::new(),
-            mentions: Vec::new(),
-        }
+        Message::sample(seq, author, &format!("m{seq}"), seq)
     }
 
     fn ev(seq: u64, message: Option<Message>) -> StoredEvent {

@@ -229,7 +229,7 @@ async fn ensure_registered(env: &Env, username: &str) -> Result<(), ApiError> {
 }
 
 /// A room name from the path; a malformed one names no room.
-fn path_room(raw: &str) -> Result<String, ApiError> {
+pub(super) fn path_room(raw: &str) -> Result<String, ApiError> {
     validate::room_name(raw).map_err(|_| ApiError::not_found("No such room."))
 }
 

@@ -12,11 +12,11 @@ use super::auth::authenticate;
 use super::http::{self, Ctx};
 use super::internal;
 use super::join_all::join_bounded;
+use super::routes_rooms::path_room;
 use crate::core::error::ApiError;
 use crate::core::protocol::Message;
 use crate::core::room_api::{means_not_a_member, RoomCommand};
 use crate::core::search::{self, Query};
-use crate::core::validate;
 use crate::core::wire::{AccountCall, RoomCall};
 
 /// A room's answer to [`RoomCommand::Search`].
@@ -59,8 +59,7 @@ async fn ask(
     query: &Query,
     limit: u32,
 ) -> Result<Vec<Message>, ApiError> {
-    // A stored name that is no longer valid names no room.
-    let room = validate::room_name(room).map_err(|_| ApiError::not_found("No such room."))?;
+    let room = path_room(room)?;
     let call = RoomCall::Command {
         actor: actor.to_string(),
         command: RoomCommand::Search {

@@ -30,7 +30,7 @@ use crate::core::error::ApiResult;
 use crate::core::protocol::{Message, MESSAGE_FRAME_PREFIX};
 use crate::core::room_state::RoomState;
 use crate::core::search::Query;
-use crate::core::store::{Appended, PriorChange, RoomStore, StoredEvent};
+use crate::core::store::{cut_page, Appended, PriorChange, RoomStore, StoredEvent};
 use crate::core::store_schema::{ADDED_COLUMNS, SCHEMA, SEARCH_SCHEMA, SEARCH_TABLE};
 
 use super::http::{self, Ctx};
@@ -431,9 +431,7 @@ impl RoomStore for SqlStore {
                 (u64::from(limit) + 1).into(),
             ],
         )?;
-        let mut page = messages(rows)?;
-        let has_more = page.len() > limit as usize;
-        page.truncate(limit as usize);
+        let (mut page, has_more) = cut_page(messages(rows)?, limit);
         page.reverse();
         Ok((page, has_more))
     }
@@ -477,10 +475,7 @@ impl RoomStore for SqlStore {
                 (u64::from(limit) + 1).into(),
             ],
         )?;
-        let mut found = messages(rows)?;
-        let has_more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        Ok((found, has_more))
+        Ok(cut_page(messages(rows)?, limit))
     }
 
     fn wipe(&mut self) -> ApiResult<()> {
