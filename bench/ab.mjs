@@ -57,11 +57,11 @@ for (let round = 1; round <= ROUNDS; round++) {
 const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 console.log(`\nmedians over ${ROUNDS} round(s)`);
-console.log('server            rate   p50 ms   p99 ms   delivered   server us/delivery');
+console.log('server            rate   p50 ms   p99 ms   delivered   server us/delivery   server cores   generator cores   machine busy');
 for (const name of names) {
   for (const rate of RATES.split(',').map(Number)) {
     const trials = results[name].map((f) => f.find((x) => x.rate === rate)).filter(Boolean);
     const pick = (k) => median(trials.map((x) => x[k]));
-    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)}`);
+    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)} ${fmt(pick('server_cpu_cores'), 2).padStart(20)} ${fmt(pick('generator_cpu_cores'), 2).padStart(14)} ${fmt(100 * pick('machine_busy_share'), 0).padStart(15)}%`);
   }
 }

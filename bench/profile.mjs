@@ -20,7 +20,7 @@
 // bench/results/product.cpuprofile opens in Chrome DevTools (Performance panel).
 // Environment: RATE (default 200), SECS (measured seconds, default 10), NO_PERF=1,
 // NO_SIZES=1 (skip the room-size experiment), ONLY_SIZES=1 (only that experiment),
-// PROFILE_BUILD=0 (use build/ as is).
+// PROFILE_BUILD=0 (use build/ as is), BATCH=1 (clients ask for batch=1).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ import {
 
 const RATE = Number(process.env.RATE ?? 200);
 const SECS = Number(process.env.SECS ?? 10);
+// BATCH=1: the clients connect with batch=1, as the web client does.
+const BATCH = process.env.BATCH === '1';
 const RESULTS = join(BENCH, 'results');
 mkdirSync(RESULTS, { recursive: true });
 const report = [];
@@ -194,7 +196,8 @@ async function profileProduct() {
     let stopped = null;
     const args = ['--kind', 'product', '--url', `http://127.0.0.1:${d.port}`, '--pid', String(d.pid),
       '--sockets', '200', '--rooms', '4', '--idle-sockets', '0', '--rates', `${RATE},${RATE}`,
-      '--warm-secs', '1', '--measure-secs', String(SECS), '--search-secs', '0', '--quiet-wait-secs', '5'];
+      '--warm-secs', '1', '--measure-secs', String(SECS), '--search-secs', '0', '--quiet-wait-secs', '5',
+      ...(BATCH ? ['--batch', '1'] : [])];
     const result = await runLoadgen(args, {
       onLine: (l) => {
         console.log(`  ${l}`);
@@ -249,7 +252,7 @@ async function profileProduct() {
 }
 
 function reportProfile({ result, profile, perfFile }) {
-  say(`Product under load: ${RATE} broadcasts/s, 200 sockets in 4 rooms of 50, ${SECS} s measured (load straight to workerd)${BUILD ? ', profiling build (names kept)' : ''}.`);
+  say(`Product under load: ${RATE} broadcasts/s, 200 sockets in 4 rooms of 50${BATCH ? ' (batch=1 clients)' : ''}, ${SECS} s measured (load straight to workerd)${BUILD ? ', profiling build (names kept)' : ''}.`);
   for (const [i, what] of [[0, 'with the V8 profiler'], [1, 'with perf']]) {
     const t = result.fixed?.[i];
     if (t) say(`  trial ${i + 1} (${what}): p50 ${t.p50_ms?.toFixed(1)} ms, p99 ${t.p99_ms?.toFixed(1) ?? 'inf'} ms, delivered ${t.delivered}/${t.expected}, server CPU ${t.server_cpu_us_per_delivery?.toFixed(1)} us/delivery (${t.server_cpu_cores?.toFixed(2)} cores), other load ${t.other_cpu_cores?.toFixed(2)} cores`);
