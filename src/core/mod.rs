@@ -11,6 +11,7 @@ pub mod close_reason;
 pub mod directory;
 pub mod dm;
 pub mod error;
+pub mod flush_policy;
 #[cfg(test)]
 mod fuzz_tests;
 pub mod http_rules;

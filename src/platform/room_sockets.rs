@@ -16,10 +16,10 @@
 //! frames one by one, at once. For `batch=1` sockets the frames of a delivery
 //! are queued. In a quiet room they go out at the end of the delivery (one
 //! `batch` frame for the frames of that event); in a busy room they wait for
-//! a zero-delay timer ([`SocketTable::plan_flush`], [`QUIET_MS`]), so the
-//! events the runtime delivers before it fires reach each such socket as one
-//! `batch` frame (byte-identical inner frames, same order): one `send`
-//! carries many events. A socket's queue is flushed before it is closed.
+//! a timer at most [`crate::core::flush_policy::FLUSH_GAP_MS`] after the last flush
+//! ([`crate::core::flush_policy`]), so the events of that gap reach each such
+//! socket as one `batch` frame (byte-identical inner frames, same order): one
+//! `send` carries many events. A socket's queue is flushed before it is closed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +32,8 @@ use worker::WebSocket;
 
 use super::js_text::js_string;
 use crate::core::close_reason::CloseReason;
+use crate::core::flush_policy::FlushClock;
+pub use crate::core::flush_policy::FlushPlan;
 use crate::core::protocol::batch_text;
 use crate::core::room::{Effect, SocketId};
 
@@ -84,27 +86,8 @@ pub struct SocketTable {
     ids: WeakMap,
     /// Frames waiting for `batch=1` sockets, in order.
     pending: BTreeMap<u64, Vec<Arc<str>>>,
-    /// A flush of `pending` is scheduled.
-    flush_scheduled: bool,
-    /// The runtime's clock (ms) at the last flush.
-    last_flush_ms: u64,
-}
-
-/// Frames for `batch=1` sockets go out at once when the previous flush is at
-/// least this old (a quiet room: nothing would coalesce, and a timer only adds
-/// latency and work); sooner than that, they wait for the timer. A room gets
-/// there from about 100 events a second.
-pub const QUIET_MS: u64 = 10;
-
-/// What to do with frames queued for `batch=1` sockets after a delivery.
-#[derive(Debug, PartialEq, Eq)]
-pub enum FlushPlan {
-    /// Nothing waits, or a flush is already scheduled.
-    Nothing,
-    /// The room is quiet: send now.
-    Now,
-    /// The room is busy: a flush is now scheduled; the caller sets the timer.
-    Later,
+    /// When `pending` last went out and whether a timer is set.
+    clock: FlushClock,
 }
 
 impl Default for SocketTable {
@@ -113,8 +96,7 @@ impl Default for SocketTable {
             conns: BTreeMap::new(),
             ids: WeakMap::new(),
             pending: BTreeMap::new(),
-            flush_scheduled: false,
-            last_flush_ms: 0,
+            clock: FlushClock::default(),
         }
     }
 }
@@ -255,26 +237,14 @@ impl SocketTable {
         later
     }
 
-    /// Decides when waiting frames go out (see [`QUIET_MS`]).
+    /// Decides when waiting frames go out (see [`crate::core::flush_policy`]).
     pub fn plan_flush(&mut self, now_ms: u64) -> FlushPlan {
-        // A scheduled flush is due within milliseconds of the last one; one
-        // that has not run after a second never will (its timer could not
-        // borrow the table), so the frames go now.
-        let overdue = self.flush_scheduled && now_ms > self.last_flush_ms.saturating_add(1000);
-        if self.pending.is_empty() || (self.flush_scheduled && !overdue) {
-            FlushPlan::Nothing
-        } else if overdue || now_ms >= self.last_flush_ms.saturating_add(QUIET_MS) {
-            FlushPlan::Now
-        } else {
-            self.flush_scheduled = true;
-            FlushPlan::Later
-        }
+        self.clock.plan(now_ms, !self.pending.is_empty())
     }
 
     /// Sends every waiting frame, as one `batch` per socket where possible.
     pub fn flush_pending(&mut self, now_ms: u64) {
-        self.flush_scheduled = false;
-        self.last_flush_ms = now_ms;
+        self.clock.flushed(now_ms);
         let mut texts = GroupText::default();
         for (id, frames) in std::mem::take(&mut self.pending) {
             if let Some(conn) = self.conns.get(&id) {

@@ -168,7 +168,7 @@ impl RoomObject {
         match table.plan_flush(now) {
             FlushPlan::Nothing => {}
             FlushPlan::Now => table.flush_pending(now),
-            FlushPlan::Later => {
+            FlushPlan::After(ms) => {
                 let sockets = Rc::clone(&self.sockets);
                 // Timers run between events, when no borrow is held.
                 let flush = Closure::once_into_js(move || {
@@ -176,7 +176,8 @@ impl RoomObject {
                         table.flush_pending(crypto::now_ms());
                     }
                 });
-                if set_timeout(flush.unchecked_ref(), 0).is_err() {
+                let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+                if set_timeout(flush.unchecked_ref(), ms).is_err() {
                     table.flush_pending(now);
                 }
             }
