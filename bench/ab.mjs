@@ -7,6 +7,7 @@
 //   AB=product-workerd,js-do RATES=200,400 ROUNDS=3 node bench/ab.mjs
 //   B_BUILD=/tmp/old-build node bench/ab.mjs            # adds "product-b": the
 //                                                       # product from another build/ copy
+//                                                       # (a comma-separated list: -b, -c, ...)
 //   B_JSDO=/tmp/variant/wrangler.toml node bench/ab.mjs # adds "js-do-b"
 //   B_BATCH=1 ...                                       # product-b's clients ask for batch=1
 //
@@ -19,12 +20,15 @@ const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
 const names = (process.env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
 
 const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
-if (process.env.B_BUILD) {
-  names.push('product-b');
-  servers['product-b'] = {
+// B_BUILD=dir[,dir...]: product-b, product-c, ... from other build/ copies.
+for (const [i, dir] of (process.env.B_BUILD ?? '').split(',').filter(Boolean).entries()) {
+  const name = `product-${String.fromCharCode(98 + i)}`;
+  console.log(`${name}: ${dir}`);
+  names.push(name);
+  servers[name] = {
     kind: 'product',
     extra: process.env.B_BATCH === '1' ? ['--batch', '1'] : [],
-    start: () => startProduct([], process.env.B_BUILD),
+    start: () => startProduct([], dir),
     target: runtimeWorkerd,
   };
 }
