@@ -15,8 +15,8 @@
 // Prints one table and the product's ratios, saves bench/results/latest.json.
 //
 // Environment: QUICK=1 (shorter windows, ~6 min), ROUNDS=3 (each server 3 times,
-// medians; ~25 min), ONLY=product-workerd,socketio (a subset, in this order),
-// BATCH=1 (also the product with `batch=1` clients), ASSETS=1 (also the JS
+// medians; ~35 min), ONLY=product-workerd,socketio (a subset, in this order),
+// BATCH=0 (without the product with `batch=1` clients), ASSETS=0 (without the JS
 // Durable Object with the product's static-asset setup), BENCH_STATE_ROOT (where the
 // workerd servers keep their SQLite state; default /dev/shm), RUNS_DIR (where the
 // JSON goes; default bench/results).
@@ -214,9 +214,15 @@ function build() {
 
 const t0 = Date.now();
 build();
-const names = (process.env.ONLY ? process.env.ONLY.split(',') : ['product-dev', 'product-workerd', 'socketio', 'js-do', 'tokio-ws'])
-  .concat(process.env.BATCH === '1' && !process.env.ONLY ? ['product-workerd-batch'] : [])
-  .concat(process.env.ASSETS === '1' && !process.env.ONLY ? ['js-do-assets'] : []);
+// The batch=1 row (how the web client connects) and the JS object with the
+// product's asset setup are part of the targets (issue 18), so they run by default.
+const names = process.env.ONLY
+  ? process.env.ONLY.split(',')
+  : ['product-dev', 'product-workerd',
+    ...(process.env.BATCH === '0' ? [] : ['product-workerd-batch']),
+    'socketio', 'js-do',
+    ...(process.env.ASSETS === '0' ? [] : ['js-do-assets']),
+    'tokio-ws'];
 for (const n of names) if (!SERVERS[n]) { console.error(`unknown server ${n}; one of ${Object.keys(SERVERS).join(', ')}`); process.exit(2); }
 const machine = {
   cpus: cpus().length, cpu_model: cpus()[0]?.model, mem_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version,

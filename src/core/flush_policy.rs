@@ -74,6 +74,8 @@ impl FlushClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_quiet_room_sends_at_once() {

@@ -77,8 +77,13 @@ export function message(page, text) {
 
 /** Opens the drawer on phone layouts (no-op on desktop). */
 export async function openSidebar(page) {
-  const btn = page.locator('#open-drawer');
-  if (await btn.isVisible().catch(() => false)) await btn.click();
+  // Below 768 px the room list is a drawer. Right after signing in the main
+  // view (and its drawer button) may not be drawn yet, so wait for it there.
+  if ((page.viewportSize()?.width ?? 1280) >= 768) return;
+  if (await page.locator('#create-room').isVisible().catch(() => false)) return;
+  const btn = page.locator('#open-drawer:visible').first();
+  await btn.waitFor({ state: 'visible' });
+  await btn.click();
 }
 
 /** The texts of all stored messages, in order. */
