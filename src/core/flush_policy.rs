@@ -3,19 +3,23 @@
 //! Every `send` on a socket costs the runtime a message through its pipes and
 //! a `writev` of its own, whatever the frame's size (the profile in
 //! BENCHMARKS.md: over half of workerd's thread under load). A `batch` frame
-//! carries many events for the price of one send, so under load the room sends
-//! at most once per [`FLUSH_GAP_MS`]: the events of that gap reach each
-//! `batch=1` socket as one frame. In a quiet room (the last flush is older than
-//! the gap) nothing would coalesce, so frames go out at once, with no timer and
-//! no added latency. The latency this adds under load is below the gap; the
-//! work it saves grows with the load (a room at 600 events/s sends 100 batches
-//! a second instead of one per event).
+//! carries many events for the price of one send, so a busy room flushes at
+//! most about once per [`FLUSH_GAP_MS`]: the events of that gap reach each
+//! `batch=1` socket as one frame. A room below that rate flushes at once, with
+//! no timer and no added latency: flushes are a token bucket of
+//! [`FLUSH_BURST`] tokens, one back every gap, so a few events close together
+//! in a quiet room do not wait either. The latency added under load is below
+//! the gap; the work saved grows with the load (a room at 600 events/s sends
+//! about 100 batches a second instead of one per event).
 //!
 //! Pure: the caller passes the runtime's clock and carries out the plan (a
 //! timer for [`FlushPlan::After`]).
 
-/// The shortest time between two flushes of a busy room, in milliseconds.
+/// The time a busy room waits between flushes, in milliseconds.
 pub const FLUSH_GAP_MS: u64 = 10;
+
+/// Flushes a room may make at once before it waits for the gap.
+pub const FLUSH_BURST: u64 = 3;
 
 /// A scheduled flush that has not run this long after it was due never will
 /// (its timer could not reach the socket table); the frames go at the next
@@ -33,10 +37,12 @@ pub enum FlushPlan {
     After(u64),
 }
 
-/// The room's flush clock: when it last flushed, and whether a timer is set.
+/// The room's flush bucket, and whether a timer is set.
 #[derive(Debug, Clone, Default)]
 pub struct FlushClock {
-    last_flush_ms: u64,
+    /// The time at which the bucket is full again: each flush moves it one
+    /// gap later (never earlier than a full bucket allows). Zero: full.
+    full_at_ms: u64,
     /// When the scheduled flush is due, if one is.
     due_ms: Option<u64>,
 }
@@ -55,7 +61,7 @@ impl FlushClock {
                 FlushPlan::Nothing
             };
         }
-        let next = self.last_flush_ms.saturating_add(FLUSH_GAP_MS);
+        let next = self.next_token_at();
         if now_ms >= next {
             FlushPlan::Now
         } else {
@@ -64,10 +70,17 @@ impl FlushClock {
         }
     }
 
-    /// Records a flush (from the timer or at once).
+    /// Records a flush (from the timer or at once): it takes a token.
     pub fn flushed(&mut self, now_ms: u64) {
-        self.last_flush_ms = now_ms;
+        self.full_at_ms = self.full_at_ms.max(now_ms).saturating_add(FLUSH_GAP_MS);
         self.due_ms = None;
+    }
+
+    /// When the bucket next holds a token: it holds one while it is at most
+    /// `FLUSH_BURST - 1` gaps from full.
+    fn next_token_at(&self) -> u64 {
+        self.full_at_ms
+            .saturating_sub(FLUSH_BURST.saturating_sub(1).saturating_mul(FLUSH_GAP_MS))
     }
 }
 
@@ -77,41 +90,13 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    #[test]
-    fn a_quiet_room_sends_at_once() {
-        let mut clock = FlushClock::default();
-        assert_eq!(clock.plan(1_000, true), FlushPlan::Now);
-        clock.flushed(1_000);
-        // The next event comes after the gap: at once again, no timer.
-        assert_eq!(clock.plan(1_000 + FLUSH_GAP_MS, true), FlushPlan::Now);
-    }
-
-    #[test]
-    fn nothing_waiting_is_nothing_to_do() {
-        let mut clock = FlushClock::default();
-        assert_eq!(clock.plan(5, false), FlushPlan::Nothing);
-    }
-
-    #[test]
-    fn a_busy_room_waits_for_the_rest_of_the_gap_once() {
-        let mut clock = FlushClock::default();
-        clock.flushed(1_000);
-        // Events 3 ms and 4 ms after a flush: one timer for the remaining 7 ms;
-        // the second event joins the batch it will send.
-        assert_eq!(clock.plan(1_003, true), FlushPlan::After(FLUSH_GAP_MS - 3));
-        assert_eq!(clock.plan(1_004, true), FlushPlan::Nothing);
-        clock.flushed(1_010);
-        assert_eq!(clock.plan(1_011, true), FlushPlan::After(FLUSH_GAP_MS - 1));
-    }
-
-    #[test]
-    fn flushes_are_at_least_a_gap_apart_under_any_load() {
+    /// Runs events at `times` (ms) through the clock, firing timers when due;
+    /// answers when each flush happened.
+    fn simulate(times: impl IntoIterator<Item = u64>) -> Vec<u64> {
         let mut clock = FlushClock::default();
         let mut flushes = Vec::new();
         let mut timer: Option<u64> = None;
-        // An event every 0.1 ms (10,000 a second) for one second.
-        for tenth in 0..10_000u64 {
-            let now = 5_000 + tenth / 10;
+        for now in times {
             if let Some(at) = timer.filter(|at| *at <= now) {
                 clock.flushed(at);
                 flushes.push(at);
@@ -126,20 +111,67 @@ mod tests {
                 FlushPlan::Nothing => {}
             }
         }
-        assert!(flushes.windows(2).all(|w| w[1] - w[0] >= FLUSH_GAP_MS));
-        // About one flush per gap: the load does not raise the send rate.
-        assert!((95..=101).contains(&flushes.len()), "{}", flushes.len());
+        flushes
+    }
+
+    #[test]
+    fn a_quiet_room_sends_every_event_at_once() {
+        // 50 events a second, evenly: each flushes when it happens.
+        let times: Vec<u64> = (0..100).map(|i| 1_000 + 20 * i).collect();
+        assert_eq!(simulate(times.clone()), times);
+    }
+
+    #[test]
+    fn a_few_events_close_together_do_not_wait() {
+        assert_eq!(simulate([1_000, 1_001, 1_002]), vec![1_000, 1_001, 1_002]);
+    }
+
+    #[test]
+    fn nothing_waiting_is_nothing_to_do() {
+        let mut clock = FlushClock::default();
+        assert_eq!(clock.plan(5, false), FlushPlan::Nothing);
+    }
+
+    #[test]
+    fn past_the_burst_a_room_waits_for_the_gap_once() {
+        let mut clock = FlushClock::default();
+        for t in 0..FLUSH_BURST {
+            assert_eq!(clock.plan(1_000 + t, true), FlushPlan::Now);
+            clock.flushed(1_000 + t);
+        }
+        // The bucket is empty: one timer until the next token, and the next
+        // event joins the batch it will send.
+        let FlushPlan::After(ms) = clock.plan(1_003, true) else {
+            panic!("expected a timer");
+        };
+        assert!(ms > 0 && ms <= FLUSH_GAP_MS, "{ms}");
+        assert_eq!(clock.plan(1_004, true), FlushPlan::Nothing);
+    }
+
+    #[test]
+    fn under_any_load_flushes_are_about_one_per_gap() {
+        // An event every 0.1 ms (10,000 a second) for one second.
+        let flushes = simulate((0..10_000u64).map(|tenth| 5_000 + tenth / 10));
+        // Past the first burst, flushes are a gap apart.
+        let spaced = flushes.get(FLUSH_BURST as usize..).unwrap_or_default();
+        assert!(spaced.windows(2).all(|w| w[1] - w[0] >= FLUSH_GAP_MS));
+        let n = flushes.len() as u64;
+        assert!((95..=100 + FLUSH_BURST).contains(&n), "{n}");
     }
 
     #[test]
     fn a_lost_timer_does_not_hold_frames_for_ever() {
         let mut clock = FlushClock::default();
-        clock.flushed(1_000);
-        assert_eq!(clock.plan(1_001, true), FlushPlan::After(FLUSH_GAP_MS - 1));
+        for t in 0..FLUSH_BURST {
+            clock.flushed(1_000 + t);
+        }
+        let FlushPlan::After(ms) = clock.plan(1_003, true) else {
+            panic!("expected a timer");
+        };
         // The timer never ran: the next delivery after the grace sends.
         assert_eq!(clock.plan(1_500, true), FlushPlan::Nothing);
         assert_eq!(
-            clock.plan(1_000 + FLUSH_GAP_MS + OVERDUE_MS + 1, true),
+            clock.plan(1_003 + ms + OVERDUE_MS + 1, true),
             FlushPlan::Now
         );
     }
