@@ -106,6 +106,8 @@ test('@ suggestions: arrows, Enter and Tab pick, a click picks, Escape only clos
   const res = await other.page.evaluate(async ({ u, p }) => (await fetch('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u, password: p }) })).status, { u: alice.username, p: alice.password });
   assert.equal(res, 200);
   await other.page.goto(`/rooms/${room}`);
+  // The members come with the socket's `ready`; type once the room is shown.
+  await other.page.locator('.msgs .msg').first().waitFor();
   await composer(other.page).fill('@');
   await other.page.getByRole('option').first().waitFor();
   assert.equal(await other.page.getByRole('option', { name: /@room/ }).count(), 0);
