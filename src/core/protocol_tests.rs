@@ -163,17 +163,8 @@ fn client_id_is_found_even_in_bad_frames() {
 
 fn message() -> Message {
     Message {
-        seq: 4,
-        author: "alice".into(),
-        text: "hi".into(),
-        ts: 1000,
         client_id: "c1".into(),
-        reply_to: None,
-        edited_at: None,
-        deleted: false,
-        reactions: BTreeMap::new(),
-        attachments: Vec::new(),
-        mentions: Vec::new(),
+        ..Message::sample(4, "alice", "hi", 1000)
     }
 }
 
