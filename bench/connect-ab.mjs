@@ -1,0 +1,48 @@
+// Connection setup side by side (not the benchmark of record; that is run.mjs):
+// 2,000 sockets into 20 rooms of 100 users (each user in every room), to
+// `ready`, servers interleaved round by round. For trying a change to the
+// connect path against the build before it.
+//
+//   node bench/connect-ab.mjs                              # product vs js-do
+//   B_BUILD=/tmp/old-build[,dir...] ROUNDS=3 node bench/connect-ab.mjs
+//
+// Prints, per server, the median over rounds of sockets/s and of the server's
+// CPU per socket, and the generator's CPU share.
+import { SERVERS, runLoadgen, runtimeWorkerd, startProduct } from './lib/servers.mjs';
+
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
+const names = (process.env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
+const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
+for (const [i, dir] of (process.env.B_BUILD ?? '').split(',').filter(Boolean).entries()) {
+  const name = `product-${String.fromCharCode(98 + i)}`;
+  console.log(`${name}: ${dir}`);
+  names.push(name);
+  servers[name] = { kind: 'product', start: () => startProduct([], dir), target: runtimeWorkerd };
+}
+for (const n of names) if (!servers[n]) throw new Error(`unknown server ${n}`);
+
+const results = Object.fromEntries(names.map((n) => [n, []]));
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const name of names) {
+    const s = servers[name];
+    const server = await s.start();
+    try {
+      const t = await s.target(server);
+      const r = await runLoadgen(['--kind', s.kind, '--url', t.url, '--pid', String(t.pid),
+        '--sockets', '0', '--rooms', '0', '--idle-sockets', '2000', '--idle-rooms', '20', '--rates', '',
+        '--search-secs', '0', '--quiet-wait-secs', '10'], { onLine: () => {} });
+      const idle = r.idle ?? {};
+      results[name].push(idle);
+      console.log(`round ${round} ${name}: ${idle.connects_per_sec?.toFixed(0)} sockets/s, ${JSON.stringify(Object.fromEntries(Object.entries(idle).filter(([k]) => /cpu|secs|rss_per/.test(k))))}`);
+    } finally {
+      await server.stop();
+    }
+  }
+}
+const median = (xs) => { const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN; };
+console.log('\nmedians:');
+for (const n of names) {
+  const rs = results[n];
+  console.log(`  ${n.padEnd(18)} ${median(rs.map((x) => x.connects_per_sec)).toFixed(0).padStart(6)} sockets/s  (rounds ${rs.map((x) => x.connects_per_sec?.toFixed(0)).join(' / ')})`);
+}
+process.exit(0);
