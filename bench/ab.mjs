@@ -13,25 +13,11 @@
 //
 // Prints, per server and rate, the median over rounds of p50/p99 and the server's
 // CPU per delivery.
-import { SERVERS, runLoadgen, runtimeWorkerd, startProduct, startWrangler } from './lib/servers.mjs';
+import { SERVERS, abServers, runLoadgen, startWrangler } from './lib/servers.mjs';
 
 const RATES = process.env.RATES ?? '200,400';
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
-const names = (process.env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
-
-const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
-// B_BUILD=dir[,dir...]: product-b, product-c, ... from other build/ copies.
-for (const [i, dir] of (process.env.B_BUILD ?? '').split(',').filter(Boolean).entries()) {
-  const name = `product-${String.fromCharCode(98 + i)}`;
-  console.log(`${name}: ${dir}`);
-  names.push(name);
-  servers[name] = {
-    kind: 'product',
-    extra: process.env.B_BATCH === '1' ? ['--batch', '1'] : [],
-    start: () => startProduct([], dir),
-    target: runtimeWorkerd,
-  };
-}
+const { names, servers } = abServers();
 if (process.env.B_JSDO) {
   // Another JavaScript Durable Object (a wrangler.toml), e.g. a variant of bench/js-do.
   names.push('js-do-b');

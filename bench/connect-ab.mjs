@@ -8,17 +8,10 @@
 //
 // Prints, per server, the median over rounds of sockets/s and of the server's
 // CPU per socket, and the generator's CPU share.
-import { SERVERS, runLoadgen, runtimeWorkerd, startProduct } from './lib/servers.mjs';
+import { abServers, runLoadgen } from './lib/servers.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
-const names = (process.env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
-const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
-for (const [i, dir] of (process.env.B_BUILD ?? '').split(',').filter(Boolean).entries()) {
-  const name = `product-${String.fromCharCode(98 + i)}`;
-  console.log(`${name}: ${dir}`);
-  names.push(name);
-  servers[name] = { kind: 'product', start: () => startProduct([], dir), target: runtimeWorkerd };
-}
+const { names, servers } = abServers();
 for (const n of names) if (!servers[n]) throw new Error(`unknown server ${n}`);
 
 const results = Object.fromEntries(names.map((n) => [n, []]));

@@ -269,6 +269,29 @@ export const SERVERS = {
   },
 };
 
+/**
+ * The servers an A/B script compares: `AB` (names of SERVERS, default
+ * `product-workerd,js-do`), then `B_BUILD=dir[,dir...]` as product-b,
+ * product-c, ... (the product from other build/ copies), whose clients ask for
+ * batch=1 when `B_BATCH=1`. Returns { names, servers }.
+ */
+export function abServers(env = process.env) {
+  const names = (env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
+  const servers = Object.fromEntries(names.map((n) => [n, SERVERS[n]]));
+  for (const [i, dir] of (env.B_BUILD ?? '').split(',').filter(Boolean).entries()) {
+    const name = `product-${String.fromCharCode(98 + i)}`;
+    console.log(`${name}: ${dir}`);
+    names.push(name);
+    servers[name] = {
+      kind: 'product',
+      extra: env.B_BATCH === '1' ? ['--batch', '1'] : [],
+      start: () => startProduct([], dir),
+      target: runtimeWorkerd,
+    };
+  }
+  return { names, servers };
+}
+
 // If whoever started us dies without a signal we can catch, stop everything too.
 const parentAtStart = process.ppid;
 setInterval(() => {
