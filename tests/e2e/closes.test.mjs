@@ -25,7 +25,7 @@ async function closesWithin(room, user, action, code, { ping = true } = {}) {
   const closed = await client.waitClose(FINISH_MS + 4000).catch(() => null);
   const took = Date.now() - answered;
   assert.ok(closed, `close ${code}: the TCP connection still open ${took} ms after the HTTP answer`);
-  assert.equal(closed.code, code);
+  assert.equal(closed.code, code, `close ${code}: the socket closed with ${closed.code}`);
   assert.ok(took <= FINISH_MS, `close ${code}: the TCP connection ended ${took} ms after the HTTP answer`);
 }
 
