@@ -273,7 +273,7 @@ export const SERVERS = {
  * The servers an A/B script compares: `AB` (names of SERVERS, default
  * `product-workerd,js-do`), then `B_BUILD=dir[,dir...]` as product-b,
  * product-c, ... (the product from other build/ copies), whose clients ask for
- * batch=1 when `B_BATCH=1`. Returns { names, servers }.
+ * batch=1 when `B_BATCH=1`. Returns { names, servers }; an unknown name throws.
  */
 export function abServers(env = process.env) {
   const names = (env.AB ?? 'product-workerd,js-do').split(',').filter(Boolean);
@@ -289,6 +289,7 @@ export function abServers(env = process.env) {
       target: runtimeWorkerd,
     };
   }
+  for (const n of names) if (!servers[n]) throw new Error(`unknown server ${n}`);
   return { names, servers };
 }
 
