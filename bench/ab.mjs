@@ -10,9 +10,11 @@
 //                                                       # (a comma-separated list: -b, -c, ...)
 //   B_JSDO=/tmp/variant/wrangler.toml node bench/ab.mjs # adds "js-do-b"
 //   B_BATCH=1 ...                                       # product-b's clients ask for batch=1
+//   RATES=200,200,200,200 ...                           # 4 trials of one rate per round (a p99
+//                                                       # moves from trial to trial: take many)
 //
-// Prints, per server and rate, the median over rounds of p50/p99 and the server's
-// CPU per delivery.
+// Prints, per server and rate, the median over all its trials (rounds x repeats)
+// of p50/p99 and the server's CPU per delivery.
 import { SERVERS, abServers, runLoadgen, startWrangler } from './lib/servers.mjs';
 
 const RATES = process.env.RATES ?? '200,400';
@@ -46,11 +48,13 @@ for (let round = 1; round <= ROUNDS; round++) {
 const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 console.log(`\nmedians over ${ROUNDS} round(s)`);
-console.log('server            rate   p50 ms   p99 ms   delivered   server us/delivery   server cores   generator cores   machine busy');
+console.log('server            rate   trials   p50 ms   p99 ms   delivered   server us/delivery   server cores   generator cores   machine busy');
 for (const name of names) {
-  for (const rate of RATES.split(',').map(Number)) {
-    const trials = results[name].map((f) => f.find((x) => x.rate === rate)).filter(Boolean);
+  // A rate given more than once (RATES=200,200,200) is several trials of it:
+  // the median is over all of them, in every round.
+  for (const rate of new Set(RATES.split(',').map(Number))) {
+    const trials = results[name].flatMap((f) => f.filter((x) => x.rate === rate));
     const pick = (k) => median(trials.map((x) => x[k]));
-    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)} ${fmt(pick('server_cpu_cores'), 2).padStart(20)} ${fmt(pick('generator_cpu_cores'), 2).padStart(14)} ${fmt(100 * pick('machine_busy_share'), 0).padStart(15)}%`);
+    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${String(trials.length).padStart(8)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)} ${fmt(pick('server_cpu_cores'), 2).padStart(20)} ${fmt(pick('generator_cpu_cores'), 2).padStart(14)} ${fmt(100 * pick('machine_busy_share'), 0).padStart(15)}%`);
   }
 }
