@@ -16,6 +16,7 @@
 // Prints, per server and rate, the median over all its trials (rounds x repeats)
 // of p50/p99 and the server's CPU per delivery.
 import { SERVERS, abServers, runLoadgen, startWrangler } from './lib/servers.mjs';
+import { median } from './lib/stats.mjs';
 
 const RATES = process.env.RATES ?? '200,400';
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
@@ -45,8 +46,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 
-const median = (xs) => { const s = xs.filter((x) => x != null).sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const pct = (x) => (x === null ? null : 100 * x);
 console.log(`\nmedians over ${ROUNDS} round(s)`);
 console.log('server            rate   trials   p50 ms   p99 ms   delivered   server us/delivery   server cores   generator cores   machine busy');
 for (const name of names) {
@@ -55,6 +56,6 @@ for (const name of names) {
   for (const rate of new Set(RATES.split(',').map(Number))) {
     const trials = results[name].flatMap((f) => f.filter((x) => x.rate === rate));
     const pick = (k) => median(trials.map((x) => x[k]));
-    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${String(trials.length).padStart(8)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(100 * pick('delivered_ratio')).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)} ${fmt(pick('server_cpu_cores'), 2).padStart(20)} ${fmt(pick('generator_cpu_cores'), 2).padStart(14)} ${fmt(100 * pick('machine_busy_share'), 0).padStart(15)}%`);
+    console.log(`${name.padEnd(16)} ${String(rate).padStart(5)} ${String(trials.length).padStart(8)} ${fmt(pick('p50_ms')).padStart(8)} ${fmt(pick('p99_ms')).padStart(8)} ${fmt(pct(pick('delivered_ratio'))).padStart(10)}% ${fmt(pick('server_cpu_us_per_delivery')).padStart(12)} ${fmt(pick('server_cpu_cores'), 2).padStart(20)} ${fmt(pick('generator_cpu_cores'), 2).padStart(14)} ${fmt(pct(pick('machine_busy_share')), 0).padStart(15)}%`);
   }
 }

@@ -8,7 +8,8 @@
 //
 // Prints each round's sockets/s, connect time and RSS per socket, then per
 // server the median sockets/s over rounds.
-import { abServers, runLoadgen } from './lib/servers.mjs';
+import { abServers, idlePhase } from './lib/servers.mjs';
+import { median } from './lib/stats.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
 const { names, servers } = abServers();
@@ -20,10 +21,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const server = await s.start();
     try {
       const t = await s.target(server);
-      const r = await runLoadgen(['--kind', s.kind, '--url', t.url, '--pid', String(t.pid),
-        '--sockets', '0', '--rooms', '0', '--idle-sockets', '2000', '--idle-rooms', '20', '--rates', '',
-        '--search-secs', '0', '--quiet-wait-secs', '10'], { onLine: () => {} });
-      const idle = r.idle ?? {};
+      const idle = await idlePhase(s, t);
       results[name].push(idle);
       console.log(`round ${round} ${name}: ${idle.connects_per_sec?.toFixed(0)} sockets/s, ${JSON.stringify(Object.fromEntries(Object.entries(idle).filter(([k]) => /connect_secs|rss_per/.test(k))))}`);
     } finally {
@@ -31,10 +29,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
   }
 }
-const median = (xs) => { const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN; };
 console.log('\nmedians:');
 for (const n of names) {
   const rs = results[n];
-  console.log(`  ${n.padEnd(18)} ${median(rs.map((x) => x.connects_per_sec)).toFixed(0).padStart(6)} sockets/s  (rounds ${rs.map((x) => x.connects_per_sec?.toFixed(0)).join(' / ')})`);
+  console.log(`  ${n.padEnd(18)} ${(median(rs.map((x) => x.connects_per_sec)) ?? NaN).toFixed(0).padStart(6)} sockets/s  (rounds ${rs.map((x) => x.connects_per_sec?.toFixed(0)).join(' / ')})`);
 }
 process.exit(0);

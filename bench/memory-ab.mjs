@@ -19,7 +19,8 @@
 //
 // Prints per round and server: RSS before the sockets, with them, per socket,
 // connects/s; then the medians.
-import { SERVERS, runLoadgen } from './lib/servers.mjs';
+import { SERVERS, idlePhase, plainPost } from './lib/servers.mjs';
+import { median } from './lib/stats.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
 const REQUESTS = Number(process.env.REQUESTS ?? 2400);
@@ -32,10 +33,7 @@ const CONFIGS = [
 /** `n` POSTs, 12 at a time, that the JS object answers 404. */
 async function plainRequests(url, n) {
   for (let i = 0; i < n; i += 12) {
-    await Promise.all([...Array(Math.min(12, n - i))].map((_, j) =>
-      fetch(`${url}/api/rooms/r${(i + j) % 20}/join`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
-      }).then((r) => r.text())));
+    await Promise.all([...Array(Math.min(12, n - i))].map((_, j) => plainPost(url, (i + j) % 20)));
   }
 }
 
@@ -47,10 +45,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     try {
       const t = await def.target(server);
       await plainRequests(t.url, c.requests);
-      const report = await runLoadgen(['--kind', def.kind, '--url', t.url, '--pid', String(t.pid),
-        '--sockets', '0', '--rooms', '0', '--rates', '', '--search-secs', '0',
-        '--idle-sockets', '2000', '--idle-rooms', '20', '--quiet-wait-secs', '5'], { onLine: () => {} });
-      const idle = report.idle;
+      const idle = await idlePhase(def, t, { quietWaitSecs: 5 });
       results[k].push(idle);
       console.log(`round ${round} ${c.label}: RSS ${idle.rss_before_mib.toFixed(0)} MiB before the sockets, `
         + `${idle.rss_after_mib.toFixed(0)} MiB with ${idle.sockets} sockets, `
@@ -61,7 +56,6 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 console.log(`\nmedians over ${ROUNDS} round(s), the runtime workerd process`);
 for (const [k, c] of CONFIGS.entries()) {
   const pick = (key) => median(results[k].map((r) => r[key]));

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVERS, runtimeWorkerd } from './lib/servers.mjs';
+import { SERVERS, plainPost, runtimeWorkerd } from './lib/servers.mjs';
 
 const PASSES = Math.max(1, Number(process.env.PASSES ?? 8));
 const USERS = 100;
@@ -112,11 +112,8 @@ async function jsObject() {
     console.log(`\njs-do-assets (runtime workerd ${t.pid})`);
     await sleep(2000);
     report(t.pid, 'fresh');
-    const plain = (r) => fetch(`${t.url}/api/rooms/r${r}/join`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
-    }).then((x) => x.text());
     for (let k = 1; k <= PASSES + 1; k++) {
-      await pass(plain);
+      await pass((r) => plainPost(t.url, r));
       await sleep(2000);
       report(t.pid, `plain 404s, pass ${k}`);
     }

@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BENCH, RATE_VARS, ROOT, SERVERS, STATE_ROOT, runLoadgen, sh } from './lib/servers.mjs';
+import { median } from './lib/stats.mjs';
 
 const QUICK = process.env.QUICK === '1';
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 1));
@@ -90,10 +91,6 @@ async function quietMachine() {
 
 // ----- the table -------------------------------------------------------------------
 const num = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toFixed(d));
-const medianOf = (xs) => {
-  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
-  return v.length ? v[Math.floor((v.length - 1) / 2)] : null;
-};
 
 function figuresOne(r) {
   // Every trial at 200/s of this round: medians, and the worst delivery.
@@ -102,10 +99,10 @@ function figuresOne(r) {
   return {
     max: r.search?.max_rate ?? null,
     open: !!r.search && r.search.first_failing_rate === null && r.search.stopped !== 'nothing passes',
-    p50_200: medianOf(a200.map((t) => t.p50_ms)),
-    p99_200: a200.length ? medianOf(a200.map((t) => t.p99_ms ?? Infinity)) : null,
+    p50_200: median(a200.map((t) => t.p50_ms)),
+    p99_200: a200.length ? median(a200.map((t) => t.p99_ms ?? Infinity)) : null,
     delivered_200: a200.length ? Math.min(...a200.map((t) => t.delivered_ratio ?? 0)) : null,
-    cpu_200: medianOf(a200.map((t) => t.server_cpu_us_per_delivery)),
+    cpu_200: median(a200.map((t) => t.server_cpu_us_per_delivery)),
     rss_idle: r.idle?.rss_after_mib ?? null,
     rss_conn: r.idle?.rss_per_conn_kib ?? null,
     rss_marginal: r.idle?.rss_per_conn_marginal_kib ?? null,
@@ -119,7 +116,7 @@ function figuresOne(r) {
 function figures(r) {
   const all = (r.rounds ?? [r]).map(figuresOne);
   const out = {};
-  for (const k of Object.keys(all[0])) out[k] = k === 'open' ? all.some((f) => f.open) : medianOf(all.map((f) => f[k]));
+  for (const k of Object.keys(all[0])) out[k] = k === 'open' ? all.some((f) => f.open) : median(all.map((f) => f[k]));
   out.other = Math.max(...all.map((f) => f.other ?? 0));
   out.rounds = all.length;
   return out;

@@ -300,6 +300,23 @@ setInterval(() => {
 }, 500).unref();
 
 /**
+ * The generator's idle phase alone (no broadcast load): 2,000 sockets into 20
+ * rooms, 32 at a time, to `ready` (the product) or the 101; resolves with its
+ * `idle` report (connects/s, RSS before and after, per socket).
+ */
+export async function idlePhase(def, target, { quietWaitSecs = 10 } = {}) {
+  const report = await runLoadgen(['--kind', def.kind, '--url', target.url, '--pid', String(target.pid),
+    '--sockets', '0', '--rooms', '0', '--rates', '', '--search-secs', '0',
+    '--idle-sockets', '2000', '--idle-rooms', '20', '--quiet-wait-secs', String(quietWaitSecs)], { onLine: () => {} });
+  return report.idle ?? {};
+}
+
+/** A POST that the JavaScript object (bench/js-do) answers 404 without touching an object. */
+export const plainPost = (url, room) => fetch(`${url}/api/rooms/r${room}/join`, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+}).then((r) => r.text());
+
+/**
  * Runs the load generator; resolves with its JSON report. `onLine` sees each of
  * its progress lines (stderr). Killed after `limitMin` minutes.
  */
